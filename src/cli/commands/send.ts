@@ -1,0 +1,23 @@
+import { validateName } from '../../log/names.js';
+import { loadConfig } from '../../relay/config.js';
+import { sendMessage } from '../../relay/send.js';
+import { createContext } from '../../relay/session.js';
+import { logProblem } from '../log.js';
+
+/** `claude-relay send <to> <message>`: a person writes to a session, as `--from` (default `user`). */
+export async function run(
+  to: string,
+  message: string,
+  options: { from: string; type: string; replyTo?: string },
+): Promise<number> {
+  const config = loadConfig();
+  const ctx = createContext({ config, name: validateName(options.from, '--from'), onProblem: logProblem });
+  const { event, live } = await sendMessage(ctx, {
+    to,
+    message,
+    type: options.type,
+    replyTo: options.replyTo,
+  });
+  process.stdout.write(`${live ? 'sent' : 'queued (not live now)'} #${event.id} to ${event.to}\n`);
+  return 0;
+}

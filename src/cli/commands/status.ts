@@ -1,0 +1,44 @@
+import { formatUptime, tildePath } from '../../mcp/format.js';
+import { loadConfig } from '../../relay/config.js';
+import { createContext } from '../../relay/session.js';
+import { readStatus } from '../../relay/status.js';
+import { logProblem } from '../log.js';
+
+function human(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export async function run(options: { json?: boolean }): Promise<number> {
+  const config = loadConfig();
+  const ctx = createContext({ config, name: 'cli', onProblem: logProblem });
+  const report = await readStatus(ctx);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ...report, machine: config.machine }, null, 2)}\n`);
+    return 0;
+  }
+  const now = Date.now();
+  const live = report.sessions.filter((s) => s.live);
+  const lines = [
+    `store ${report.root} (${human(report.storeBytes)}) on ${config.machine}`,
+    `${live.length} live session(s):`,
+  ];
+  for (const s of report.sessions) {
+    const state = s.live
+      ? `up ${formatUptime(now - s.startedAt)}`
+      : `stale, last seen ${formatUptime(now - s.lastSeen)} ago`;
+    const where = s.machine === config.machine ? '' : ` on ${s.machine}`;
+    lines.push(
+      `  - ${s.name}${where} — ${tildePath(s.cwd)} (${state}, pid ${s.pid}${s.client ? `, ${s.client}` : ''})`,
+    );
+  }
+  lines.push('inboxes (queued / delivered / expired):');
+  if (report.inboxes.length === 0) lines.push('  (none)');
+  for (const i of report.inboxes) lines.push(`  - ${i.name}: ${i.queued} / ${i.delivered} / ${i.expired}`);
+  lines.push('remote relay: not configured');
+  if (report.tempFiles > 0)
+    lines.push(`${report.tempFiles} temporary file(s) in tmp/ (claude-relay clean removes old ones)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isRelayError } from '../errors.js';
+import { packageVersion } from '../version.js';
+
+/**
+ * The CLI entry: the only module that calls process.exit. Each command lives in its own module, loaded
+ * only when it runs (so `serve` starts fast), and resolves an exit code.
+ */
+type Run = (...args: never[]) => Promise<number>;
+
+function lazy(load: () => Promise<{ run: Run }>): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const { run } = await load();
+    process.exitCode = await run(...(args as never[]));
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('claude-relay')
+    .description('Message passing between AI coding sessions (MCP server and CLI).')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('run the MCP server over stdio (your MCP client starts this)')
+    .action(lazy(() => import('./commands/serve.js')));
+
+  program
+    .command('status')
+    .description('show live sessions, unread messages per inbox and store size')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/status.js')));
+
+  program
+    .command('clean')
+    .description('archive delivered and expired messages, drop dead sessions, write a snapshot')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/clean.js')));
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(async () => {
+      process.stdout.write(`${packageVersion()}\n`);
+    });
+
+  program
+    .command('send')
+    .description('send a message to a session, as a person at the terminal')
+    .argument('<to>', 'session name')
+    .argument('<message>', 'text to send')
+    .option('--from <name>', 'sender name', 'user')
+    .option('--type <type>', 'request | info | response', 'info')
+    .option('--reply-to <id>', 'id of the message this answers')
+    .action(lazy(() => import('./commands/send.js')));
+
+  program
+    .command('poll')
+    .description("take a session's new messages (consumes them)")
+    .option('--name <name>', "whose inbox (default: this directory's session name)")
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/poll.js')));
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (isRelayError(e)) {
+      process.stderr.write(`claude-relay: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`claude-relay: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`claude-relay: ${String(e)}\n`);
+    process.exit(1);
+  },
+);

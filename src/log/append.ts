@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fsError } from '../errors.js';
+
+/**
+ * Atomic, durable creation of an event file: write the whole event to a temporary file on the same file
+ * system, fsync it, then link(2) it into place and fsync the directory. link(2) never leaves a partial file
+ * and fails with EEXIST instead of replacing, so a reader sees either no file or the complete event, and the
+ * same call gives exclusive creation for free (the `consumed` race is decided by it). Once this resolves, a
+ * `kill -9` or a power cut cannot take the event back.
+ */
+export interface CreateOptions {
+  /** Further names for the same file (extra index links), made before the directory fsync. */
+  readonly alsoAt?: readonly string[];
+}
+
+export type CreateResult = 'created' | 'exists';
+
+const knownDirs = new Set<string>();
+
+async function ensureDir(dir: string): Promise<void> {
+  if (knownDirs.has(dir)) return;
+  await fs.mkdir(dir, { recursive: true });
+  knownDirs.add(dir);
+}
+
+/** Forgets cached directories, for a caller that removed some (tests, `clean`). */
+export function forgetDirs(): void {
+  knownDirs.clear();
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch (e) {
+    // Some platforms (Windows) cannot open or fsync a directory; the rename is still atomic there.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw e;
+  } finally {
+    await handle?.close();
+  }
+}
+
+export async function writeTempFile(tmpDir: string, data: string): Promise<string> {
+  await ensureDir(tmpDir);
+  const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'wx');
+  try {
+    await handle.writeFile(data, 'utf8');
+    await handle.sync();
+  } catch (e) {
+    await handle.close().catch(() => {});
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  return tmp;
+}
+
+async function linkInto(tmp: string, target: string): Promise<void> {
+  try {
+    await fs.link(tmp, target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // The directory was not there yet (or was removed since it was cached).
+    knownDirs.delete(path.dirname(target));
+    await ensureDir(path.dirname(target));
+    await fs.link(tmp, target);
+  }
+}
+
+/**
+ * Creates `target` with `data`, atomically and durably. Resolves `exists` (and writes nothing) when a file
+ * is already at `target`. `tmpDir` must be on the same file system as every target.
+ */
+export async function createEventFile(
+  tmpDir: string,
+  target: string,
+  data: string,
+  options: CreateOptions = {},
+): Promise<CreateResult> {
+  let tmp: string | undefined;
+  try {
+    await ensureDir(path.dirname(target));
+    tmp = await writeTempFile(tmpDir, data);
+    try {
+      await linkInto(tmp, target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+      throw e;
+    }
+    const dirs = new Set([path.dirname(target)]);
+    for (const extra of options.alsoAt ?? []) {
+      await ensureDir(path.dirname(extra));
+      await linkInto(tmp, extra).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
+      dirs.add(path.dirname(extra));
+    }
+    for (const dir of dirs) await fsyncDir(dir);
+    return 'created';
+  } catch (e) {
+    throw fsError(e, `writing ${path.basename(target)}`, path.dirname(tmpDir));
+  } finally {
+    if (tmp !== undefined) await fs.rm(tmp, { force: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { STAMP_PATTERN } from './clock.js';
+import { NAME_PATTERN } from './names.js';
+
+/**
+ * One zod schema per event kind: the event format in code. `spec/events.md` shows each with an example.
+ * `v` is the format version; a reader skips (and reports) a version it does not know rather than guess.
+ */
+export const FORMAT_VERSION = 1;
+
+const name = z.string().regex(NAME_PATTERN);
+const stamp = z.string().regex(STAMP_PATTERN);
+/** `<stamp>-<id>`: unique per message, and its file name in every area. */
+export const KEY_PATTERN = /^\d{13}-\d{8}-[a-z0-9]{6}$/;
+const key = z.string().regex(KEY_PATTERN);
+
+export const MESSAGE_TYPES = ['request', 'info', 'response'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export const DELIVERY_PATHS = ['poll', 'long-poll', 'hook', 'channel', 'cli'] as const;
+export type DeliveryPath = (typeof DELIVERY_PATHS)[number];
+
+export const SentEventSchema = z.object({
+  v: z.literal(FORMAT_VERSION),
+  kind: z.literal('sent'),
+  key,
+  /** The short id a model sees and can name in `reply_to`. */
+  id: z.string().regex(/^[a-z0-9]{6}$/),
+  at: stamp,
+  sentAt: z.number().int().nonnegative(),
+  from: name,
+  /** The machine the sender runs on; `origin` is set only for messages that came through a remote relay. */
+  machine: name,
+  origin: name.optional(),
+  to: name,
+  type: z.enum(MESSAGE_TYPES),
+  body: z.string(),
+  replyTo: z
+    .string()
+    .regex(/^[a-z0-9]{6}$/)
+    .optional(),
+  ttlMs: z.number().int().positive(),
+  /** Set on each copy of one broadcast, so the copies can be told apart from separate sends. */
+  broadcast: z
+    .string()
+    .regex(/^[a-z0-9]{6}$/)
+    .optional(),
+});
+export type SentEvent = z.infer<typeof SentEventSchema>;
+
+const deliveredBy = z.object({
+  name,
+  machine: name,
+  pid: z.number().int().nonnegative(),
+  instance: z.string(),
+});
+
+export const ConsumedEventSchema = z.object({
+  v: z.literal(FORMAT_VERSION),
+  kind: z.literal('consumed'),
+  key,
+  to: name,
+  atMs: z.number().int().nonnegative(),
+  via: z.enum(DELIVERY_PATHS),
+  by: deliveredBy,
+});
+export type ConsumedEvent = z.infer<typeof ConsumedEventSchema>;
+
+export const ExpiredEventSchema = z.object({
+  v: z.literal(FORMAT_VERSION),
+  kind: z.literal('expired'),
+  key,
+  to: name,
+  atMs: z.number().int().nonnegative(),
+  reason: z.literal('ttl'),
+});
+export type ExpiredEvent = z.infer<typeof ExpiredEventSchema>;
+
+/** The one event that ends a message's life: exactly one exists per message, created exclusively. */
+export type SettledEvent = ConsumedEvent | ExpiredEvent;
+
+export const CLIENT_NAME = z.string().max(200);
+
+export const HeartbeatEventSchema = z.object({
+  v: z.literal(FORMAT_VERSION),
+  kind: z.literal('heartbeat'),
+  name,
+  /** One run of `serve`; two windows that ended up with one name still have two instances. */
+  instance: z.string().regex(/^[a-z0-9]{8}$/),
+  at: stamp,
+  atMs: z.number().int().nonnegative(),
+  pid: z.number().int().nonnegative(),
+  cwd: z.string(),
+  machine: name,
+  startedAt: z.number().int().nonnegative(),
+  /** The stamp of this instance's first heartbeat: who joined first keeps a contested name. */
+  joined: stamp,
+  client: CLIENT_NAME.optional(),
+});
+export type HeartbeatEvent = z.infer<typeof HeartbeatEventSchema>;
+
+export const LeftEventSchema = z.object({
+  v: z.literal(FORMAT_VERSION),
+  kind: z.literal('left'),
+  name,
+  instance: z.string().regex(/^[a-z0-9]{8}$/),
+  at: stamp,
+  atMs: z.number().int().nonnegative(),
+  /** `exit` when the server closed cleanly, `stale` when `clean` found it dead. */
+  reason: z.enum(['exit', 'stale']),
+});
+export type LeftEvent = z.infer<typeof LeftEventSchema>;
+
+export type SessionEvent = HeartbeatEvent | LeftEvent;
+
+export const EventSchema = z.discriminatedUnion('kind', [
+  SentEventSchema,
+  ConsumedEventSchema,
+  ExpiredEventSchema,
+  HeartbeatEventSchema,
+  LeftEventSchema,
+]);
+export type RelayEvent = z.infer<typeof EventSchema>;

@@ -1,0 +1,62 @@
+import os from 'node:os';
+import path from 'node:path';
+import { RelayError } from '../errors.js';
+import { validateName } from './names.js';
+
+/**
+ * The store's layout. Every path the relay touches comes from here, built from validated names only, and
+ * is checked to resolve inside the root.
+ *
+ *   inbox/<to>/<key>.json       sent events still waiting for their recipient (delivery order = name order)
+ *   settled/<to>/<key>.json     the one consumed | expired event of a message, created exclusively
+ *   archive/<to>/<key>.json     sent events already settled, moved out of the inbox so a poll stays O(unread)
+ *   sent/<from>/<key>.json      a second link to each send of a sender: its clock and its rate limit
+ *   sessions/<name>/<..>.json   heartbeat and left events; each server compacts its own superseded ones
+ *   snapshots/                  projections written by `clean`
+ *   quarantine/                 corrupt files that `clean` moved aside (never deleted)
+ *   tmp/                        files being written, linked into place once complete
+ */
+export type Area = 'inbox' | 'settled' | 'archive' | 'sent' | 'sessions' | 'snapshots' | 'quarantine' | 'tmp';
+
+export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.RELAY_HOME;
+  return path.resolve(fromEnv && fromEnv.length > 0 ? fromEnv : path.join(os.homedir(), '.claude-relay'));
+}
+
+export class StorePaths {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  /** `area/` or `area/<name>/`, with `name` validated. */
+  dir(area: Area, name?: string): string {
+    return this.confine(
+      name === undefined ? path.join(this.root, area) : path.join(this.root, area, validateName(name)),
+    );
+  }
+
+  /** A file inside `area/<name>/`; `file` must be a plain file name that the log itself generated. */
+  file(area: Area, name: string | undefined, file: string): string {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,200}$/.test(file)) {
+      throw new RelayError(
+        'outside_root',
+        `Refusing the file name ${JSON.stringify(file.slice(0, 60))}: it is not one the relay writes.`,
+      );
+    }
+    return this.confine(path.join(this.dir(area, name), file));
+  }
+
+  private confine(p: string): string {
+    const resolved = path.resolve(p);
+    const rel = path.relative(this.root, resolved);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new RelayError(
+        'outside_root',
+        `Refusing ${resolved}: it resolves outside the relay store ${this.root}.`,
+      );
+    }
+    return resolved;
+  }
+}

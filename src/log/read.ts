@@ -1,0 +1,57 @@
+import { promises as fs } from 'node:fs';
+import { EventSchema, FORMAT_VERSION, type RelayEvent } from './events.js';
+
+export type ReadResult =
+  | { readonly ok: true; readonly event: RelayEvent }
+  | { readonly ok: false; readonly missing: boolean; readonly reason: string };
+
+/** Reads and validates one event file. A missing file (moved by another process) is not an error. */
+export async function readEventFile(file: string): Promise<ReadResult> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { ok: false, missing: code === 'ENOENT', reason: `cannot be read (${code ?? String(e)})` };
+  }
+  return parseEvent(text);
+}
+
+export function parseEvent(text: string): ReadResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, missing: false, reason: 'is not valid JSON' };
+  }
+  const version = (raw as { v?: unknown } | null)?.v;
+  if (typeof version === 'number' && version > FORMAT_VERSION) {
+    return {
+      ok: false,
+      missing: false,
+      reason: `has format version ${version}; upgrade claude-relay to read it`,
+    };
+  }
+  const parsed = EventSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join('.') || 'event';
+    return {
+      ok: false,
+      missing: false,
+      reason: `is not a valid event (${where}: ${issue?.message ?? 'invalid'})`,
+    };
+  }
+  return { ok: true, event: parsed.data };
+}
+
+/** Directory entries, sorted; an absent directory is empty. */
+export async function listNames(dir: string): Promise<string[]> {
+  try {
+    const names = await fs.readdir(dir);
+    return names.sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}

@@ -1,0 +1,247 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fsError } from '../errors.js';
+import { createEventFile } from './append.js';
+import type {
+  HeartbeatEvent,
+  LeftEvent,
+  RelayEvent,
+  SentEvent,
+  SessionEvent,
+  SettledEvent,
+} from './events.js';
+import { KEY_PATTERN } from './events.js';
+import { StorePaths } from './paths.js';
+import { listNames, readEventFile } from './read.js';
+
+/** A file the log had to skip: reported, never fatal, never deleted. */
+export interface Problem {
+  readonly file: string;
+  readonly reason: string;
+}
+
+export type ProblemSink = (problem: Problem) => void;
+
+export const SESSION_FILE = /^(\d{13}-\d{8})-([a-z0-9]{8})\.json$/;
+
+/** The event log on disk: the layout of `paths.ts`, each write atomic, each read validated. */
+export class Store {
+  readonly paths: StorePaths;
+  private readonly onProblem: ProblemSink;
+  private readonly reported = new Set<string>();
+
+  constructor(root: string, onProblem: ProblemSink = () => {}) {
+    this.paths = new StorePaths(root);
+    this.onProblem = onProblem;
+  }
+
+  get root(): string {
+    return this.paths.root;
+  }
+
+  private tmp(): string {
+    return this.paths.dir('tmp');
+  }
+
+  /** Reports each bad file once per process, so a corrupt file does not flood the log on every poll. */
+  report(file: string, reason: string): void {
+    if (this.reported.has(file)) return;
+    this.reported.add(file);
+    this.onProblem({ file, reason });
+  }
+
+  /** Appends a message to its recipient's inbox; `indexAs` also links it under that sender's sends. */
+  async appendSent(event: SentEvent, indexAs?: string): Promise<void> {
+    const file = `${event.key}.json`;
+    const target = this.paths.file('inbox', event.to, file);
+    const alsoAt = indexAs === undefined ? [] : [this.paths.file('sent', indexAs, file)];
+    await createEventFile(this.tmp(), target, JSON.stringify(event), { alsoAt });
+  }
+
+  /** Keys of the messages in an inbox (unsettled, or settled and not yet archived), in delivery order. */
+  async inboxKeys(to: string): Promise<string[]> {
+    const dir = this.paths.dir('inbox', to);
+    return (await this.list(dir)).flatMap((f) => keyOf(f, dir, this));
+  }
+
+  /** Reads one inbox message; undefined when it is gone (settled by another process) or unreadable. */
+  async readInbox(to: string, key: string): Promise<SentEvent | undefined> {
+    const file = this.paths.file('inbox', to, `${key}.json`);
+    const read = await readEventFile(file);
+    if (!read.ok) {
+      if (!read.missing) this.report(file, read.reason);
+      return undefined;
+    }
+    if (read.event.kind !== 'sent' || read.event.key !== key || read.event.to !== to) {
+      this.report(file, `holds a ${read.event.kind} event that does not belong in inbox/${to}`);
+      return undefined;
+    }
+    return read.event;
+  }
+
+  /**
+   * Records the one outcome of a message. Resolves true for the caller whose create won; every other caller
+   * (another poller, another delivery path) gets false and must not deliver the message.
+   */
+  async settle(event: SettledEvent): Promise<boolean> {
+    const target = this.paths.file('settled', event.to, `${event.key}.json`);
+    return (await createEventFile(this.tmp(), target, JSON.stringify(event))) === 'created';
+  }
+
+  async readSettled(to: string, key: string): Promise<SettledEvent | undefined> {
+    const read = await readEventFile(this.paths.file('settled', to, `${key}.json`));
+    if (!read.ok) return undefined;
+    const e = read.event;
+    return e.kind === 'consumed' || e.kind === 'expired' ? e : undefined;
+  }
+
+  /** Moves a settled message out of the inbox. Idempotent: another process may have moved it already. */
+  async archive(to: string, key: string): Promise<void> {
+    const from = this.paths.file('inbox', to, `${key}.json`);
+    const into = this.paths.file('archive', to, `${key}.json`);
+    try {
+      await fs.rename(from, into);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        // Either the archive directory is missing, or another process archived the message first.
+        try {
+          await fs.mkdir(this.paths.dir('archive', to), { recursive: true });
+          await fs.rename(from, into);
+        } catch (again) {
+          if ((again as NodeJS.ErrnoException).code !== 'ENOENT')
+            throw fsError(again, 'archiving a message', this.root);
+        }
+        return;
+      }
+      throw fsError(e, 'archiving a message', this.root);
+    }
+  }
+
+  /** Keys of a sender's recent sends (its clock and rate limit), oldest first. */
+  async sentKeys(from: string): Promise<string[]> {
+    const dir = this.paths.dir('sent', from);
+    return (await this.list(dir)).flatMap((f) => keyOf(f, dir, this));
+  }
+
+  /** Drops index links; the messages themselves stay in their inboxes and archives. */
+  async unindexSent(from: string, keys: readonly string[]): Promise<void> {
+    for (const key of keys) await fs.rm(this.paths.file('sent', from, `${key}.json`), { force: true });
+  }
+
+  async appendSessionEvent(event: SessionEvent): Promise<string> {
+    const file = `${event.at}-${event.instance}.json`;
+    await createEventFile(this.tmp(), this.paths.file('sessions', event.name, file), JSON.stringify(event));
+    return file;
+  }
+
+  /** Removes an instance's own heartbeats that a newer event of the same instance supersedes. */
+  async compactSession(name: string, instance: string, keepFile: string): Promise<void> {
+    for (const file of await this.list(this.paths.dir('sessions', name))) {
+      const m = SESSION_FILE.exec(file);
+      if (m && m[2] === instance && file < keepFile) {
+        await fs.rm(this.paths.file('sessions', name, file), { force: true });
+      }
+    }
+  }
+
+  async sessionNames(): Promise<string[]> {
+    return (await this.list(this.paths.dir('sessions'))).filter((n) => !n.startsWith('.'));
+  }
+
+  /** The newest event of each instance of each session: what the sessions projection needs, and no more. */
+  async latestSessionEvents(): Promise<SessionEvent[]> {
+    const out: SessionEvent[] = [];
+    for (const name of await this.sessionNames()) {
+      let dir: string;
+      try {
+        dir = this.paths.dir('sessions', name);
+      } catch {
+        this.report(`${this.paths.dir('sessions')}/${name}`, 'is not a valid session name');
+        continue;
+      }
+      const newest = new Map<string, string>();
+      for (const file of await this.list(dir)) {
+        const m = SESSION_FILE.exec(file);
+        if (!m) {
+          if (!file.endsWith('.tmp')) this.report(`${dir}/${file}`, 'is not a session event file name');
+          continue;
+        }
+        const instance = m[2] as string;
+        const prev = newest.get(instance);
+        if (prev === undefined || file > prev) newest.set(instance, file);
+      }
+      for (const file of newest.values()) {
+        const event = await this.readSessionFile(name, file);
+        if (event) out.push(event);
+      }
+    }
+    return out;
+  }
+
+  async readSessionFile(name: string, file: string): Promise<HeartbeatEvent | LeftEvent | undefined> {
+    const where = this.paths.file('sessions', name, file);
+    const read = await readEventFile(where);
+    if (!read.ok) {
+      if (!read.missing) this.report(where, read.reason);
+      return undefined;
+    }
+    const e = read.event;
+    if ((e.kind === 'heartbeat' || e.kind === 'left') && e.name === name) return e;
+    this.report(where, `holds a ${e.kind} event that does not belong in sessions/${name}`);
+    return undefined;
+  }
+
+  /** Every event in an area, for `status`, `clean` and the fold-equals-store tests. Skips bad files. */
+  async readArea(area: 'inbox' | 'settled' | 'archive', name: string): Promise<RelayEvent[]> {
+    const dir = this.paths.dir(area, name);
+    const events: RelayEvent[] = [];
+    for (const file of await this.list(dir)) {
+      if (!file.endsWith('.json')) continue;
+      const read = await readEventFile(`${dir}/${file}`);
+      if (read.ok) events.push(read.event);
+      else if (!read.missing) this.report(`${dir}/${file}`, read.reason);
+    }
+    return events;
+  }
+
+  /** Names that have a directory under an area (inboxes, senders). */
+  async namesIn(area: 'inbox' | 'settled' | 'archive' | 'sent'): Promise<string[]> {
+    return (await this.list(this.paths.dir(area))).filter((n) => !n.startsWith('.'));
+  }
+
+  /** File names in `area/<name>/`, unfiltered (clean looks at what the readers skip). */
+  async filesIn(
+    area: 'inbox' | 'archive' | 'settled' | 'sessions' | 'tmp',
+    name?: string,
+  ): Promise<string[]> {
+    return this.list(this.paths.dir(area, name));
+  }
+
+  /** Moves a bad file aside, keeping its path under `quarantine/`, so nothing is lost and readers stop tripping. */
+  async quarantine(file: string): Promise<string> {
+    const rel = path.relative(this.root, file);
+    if (rel.startsWith('..') || path.isAbsolute(rel))
+      throw new Error(`refusing to quarantine ${file}: outside the store`);
+    const into = path.join(this.paths.dir('quarantine'), rel);
+    await fs.mkdir(path.dirname(into), { recursive: true });
+    await fs.rename(file, into);
+    return into;
+  }
+
+  private async list(dir: string): Promise<string[]> {
+    try {
+      return await listNames(dir);
+    } catch (e) {
+      throw fsError(e, 'listing a directory', this.root);
+    }
+  }
+}
+
+function keyOf(file: string, dir: string, store: Store): string[] {
+  if (!file.endsWith('.json')) return [];
+  const key = file.slice(0, -'.json'.length);
+  if (KEY_PATTERN.test(key)) return [key];
+  store.report(`${dir}/${file}`, 'is not a message file name the relay writes');
+  return [];
+}

@@ -1,0 +1,64 @@
+import os from 'node:os';
+import type { HeartbeatEvent, SentEvent } from '../log/events.js';
+
+/**
+ * The text a model reads. Every character is paid for on every call, so answers are terse; the shapes of
+ * the published seed are kept (`1 new message(s):`, `  [request|local] From frontend: …`).
+ */
+
+/** Body lines after the first are indented deeper than any header, so a body cannot forge a message. */
+function indentBody(body: string): string {
+  return body.replace(/\r\n?/g, '\n').split('\n').join('\n    ');
+}
+
+export function formatMessage(m: SentEvent): string {
+  const origin = m.origin ?? 'local';
+  const re = m.replyTo === undefined ? '' : ` re #${m.replyTo}`;
+  return `  [${m.type}|${origin}] From ${m.from}: #${m.id}${re} ${indentBody(m.body)}`;
+}
+
+export function formatPoll(messages: readonly SentEvent[], remaining: number): string {
+  if (messages.length === 0) return 'No new messages.';
+  const lines = [`${messages.length} new message(s):`, ...messages.map(formatMessage)];
+  if (remaining > 0) lines.push(`(${remaining} more waiting: poll again)`);
+  return lines.join('\n');
+}
+
+export function formatSent(event: SentEvent, live: boolean): string {
+  return live ? `Sent #${event.id} to ${event.to}.` : `Queued #${event.id} for ${event.to} (not live now).`;
+}
+
+export function formatBroadcast(events: readonly SentEvent[]): string {
+  if (events.length === 0) return 'No other live session; nothing sent.';
+  return `Sent to ${events.length} session(s): ${events.map((e) => e.to).join(', ')}.`;
+}
+
+export function tildePath(p: string, home: string = os.homedir()): string {
+  if (home && (p === home || p.startsWith(`${home}/`))) return `~${p.slice(home.length)}`;
+  return p;
+}
+
+export function formatUptime(ms: number): string {
+  const minutes = Math.floor(Math.max(0, ms) / 60_000);
+  return minutes === 0 ? '<1m' : `${minutes}m`;
+}
+
+export function formatSessions(
+  sessions: readonly HeartbeatEvent[],
+  me: string,
+  now: number,
+  home?: string,
+): string {
+  const lines = [`${sessions.length} active session(s):`];
+  for (const s of sessions) {
+    const you = s.name === me ? ' (you)' : '';
+    lines.push(
+      `  - ${s.name}${you} — ${tildePath(s.cwd, home)} (up ${formatUptime(now - s.startedAt)}, pid ${s.pid})`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function formatRenamed(name: string, wanted: string): string {
+  return `You are "${name}": "${wanted}" is held by another live session.`;
+}

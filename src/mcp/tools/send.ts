@@ -1,0 +1,24 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { RelaySession } from '../../relay/session.js';
+import { formatSent } from '../format.js';
+import { text } from './text.js';
+
+export function registerSendTool(server: McpServer, session: RelaySession): void {
+  server.registerTool(
+    'relay_send',
+    {
+      description: 'Send a message to another session. Returns its id.',
+      inputSchema: {
+        to: z.string().describe('Session name (see relay_sessions), or machine:name'),
+        message: z.string(),
+        type: z.string().optional().describe('request | info (default) | response'),
+        reply_to: z.string().optional().describe('Id of the message this answers'),
+      },
+    },
+    async ({ to, message, type, reply_to }) => {
+      const { event, live } = await session.send({ to, message, type, replyTo: reply_to });
+      return text(formatSent(event, live));
+    },
+  );
+}

@@ -1,0 +1,12 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RelaySession } from '../../relay/session.js';
+import { formatSessions } from '../format.js';
+import type { Notices } from '../notices.js';
+import { text } from './text.js';
+
+export function registerSessionsTool(server: McpServer, session: RelaySession, notices: Notices): void {
+  server.registerTool('relay_sessions', { description: 'List the live sessions.' }, async () => {
+    const sessions = await session.sessions();
+    return text(notices.prefix(formatSessions(sessions, session.name, session.ctx.clock.wall())));
+  });
+}

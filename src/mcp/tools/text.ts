@@ -1,0 +1,5 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+export function text(body: string): CallToolResult {
+  return { content: [{ type: 'text', text: body }] };
+}

@@ -1,0 +1,255 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { fsError, RelayError } from '../errors.js';
+import { formatStamp, parseStamp } from '../log/clock.js';
+import { KEY_PATTERN, type RelayEvent } from '../log/events.js';
+import { readEventFile } from '../log/read.js';
+import { SESSION_FILE } from '../log/store.js';
+import { isExpired } from '../projections/inbox.js';
+import { RATE_WINDOW_MS } from '../projections/limits.js';
+import { staleInstances } from '../projections/sessions.js';
+import { livenessView, type RelayContext } from './context.js';
+import { leave } from './membership.js';
+import { readSessions } from './sessions.js';
+import { readSnapshot, type Snapshot, writeSnapshot } from './snapshot.js';
+
+export interface CleanReport {
+  readonly expired: number;
+  /** Settled messages a crash had left in an inbox, now archived. */
+  readonly archived: number;
+  /** Settled messages packed into the archive segment. */
+  readonly packed: number;
+  readonly staleSessions: number;
+  readonly droppedInstances: number;
+  readonly tempRemoved: number;
+  readonly quarantined: string[];
+  readonly segment?: string;
+}
+
+export const TEMP_AGE_MS = 10 * 60_000;
+const LOCK = 'clean.lock';
+
+/** One `clean` at a time: a second one would pack the same files twice. A dead holder's lock is taken over. */
+async function lock(ctx: RelayContext): Promise<() => Promise<void>> {
+  const dir = ctx.store.paths.dir('snapshots');
+  const file = path.join(dir, LOCK);
+  await fs.mkdir(dir, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fs.writeFile(file, String(ctx.me.pid), { flag: 'wx' });
+      return () => fs.rm(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw fsError(e, 'locking the store for clean', ctx.store.root);
+      const holder = Number(await fs.readFile(file, 'utf8').catch(() => ''));
+      if (Number.isInteger(holder) && holder > 0 && ctx.isPidAlive(holder)) {
+        throw new RelayError(
+          'store_unwritable',
+          `Another clean (pid ${holder}) is running on ${ctx.store.root}; wait for it to finish.`,
+        );
+      }
+      await fs.rm(file, { force: true });
+    }
+  }
+  throw new RelayError('store_unwritable', `Could not lock ${ctx.store.root} for clean; try again.`);
+}
+
+async function removeOldTemp(ctx: RelayContext, ageMs: number): Promise<number> {
+  let removed = 0;
+  const now = ctx.clock.wall();
+  for (const file of await ctx.store.filesIn('tmp')) {
+    const full = path.join(ctx.store.paths.dir('tmp'), file);
+    const st = await fs.stat(full).catch(() => undefined);
+    if (st && now - st.mtimeMs > ageMs) {
+      await fs.rm(full, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/** Settles what a poll would have settled: expired messages, and settled ones a crash left in the inbox. */
+async function sweepInboxes(
+  ctx: RelayContext,
+  quarantined: string[],
+): Promise<{ expired: number; archived: number }> {
+  let expired = 0;
+  let archived = 0;
+  const now = Math.floor(ctx.clock.wall());
+  for (const to of await ctx.store.namesIn('inbox')) {
+    const dir = ctx.store.paths.dir('inbox', to);
+    for (const file of await ctx.store.filesIn('inbox', to)) {
+      const key = file.replace(/\.json$/, '');
+      if (!file.endsWith('.json') || !KEY_PATTERN.test(key)) {
+        quarantined.push(await ctx.store.quarantine(path.join(dir, file)));
+        continue;
+      }
+      if (await ctx.store.readSettled(to, key)) {
+        await ctx.store.archive(to, key);
+        archived++;
+        continue;
+      }
+      const read = await readEventFile(path.join(dir, file));
+      if (!read.ok) {
+        if (!read.missing && !read.reason.includes('format version'))
+          quarantined.push(await ctx.store.quarantine(path.join(dir, file)));
+        continue;
+      }
+      if (read.event.kind === 'sent' && isExpired(read.event, now)) {
+        if (await ctx.store.settle({ v: 1, kind: 'expired', key, to, atMs: now, reason: 'ttl' })) expired++;
+        await ctx.store.archive(to, key);
+      }
+    }
+  }
+  return { expired, archived };
+}
+
+/** Marks dead sessions as left, then moves the files of every instance that has left into the pack. */
+async function sweepSessions(
+  ctx: RelayContext,
+  staging: string,
+): Promise<{ stale: number; dropped: number }> {
+  const stale = staleInstances(await readSessions(ctx), livenessView(ctx));
+  for (const beat of stale) {
+    await leave(ctx, 'stale', { ...ctx.me, name: beat.name, instance: beat.instance });
+  }
+  let dropped = 0;
+  for (const name of await ctx.store.sessionNames()) {
+    const byInstance = new Map<string, string[]>();
+    for (const file of await ctx.store.filesIn('sessions', name)) {
+      const m = SESSION_FILE.exec(file);
+      if (!m) continue;
+      const files = byInstance.get(m[2] as string) ?? [];
+      files.push(file);
+      byInstance.set(m[2] as string, files);
+    }
+    for (const files of byInstance.values()) {
+      files.sort();
+      const newest = await ctx.store.readSessionFile(name, files[files.length - 1] as string);
+      if (newest?.kind !== 'left') continue;
+      for (const file of files)
+        await moveInto(staging, ctx.store.paths.file('sessions', name, file), `sessions-${name}-${file}`);
+      dropped++;
+    }
+  }
+  return { stale: stale.length, dropped };
+}
+
+async function moveInto(staging: string, from: string, as: string): Promise<void> {
+  await fs.mkdir(staging, { recursive: true });
+  await fs.rename(from, path.join(staging, as));
+}
+
+/** Moves archived messages and their outcomes into the staging folder, counting outcomes per inbox. */
+async function stageArchive(ctx: RelayContext, staging: string): Promise<number> {
+  let packed = 0;
+  for (const to of await ctx.store.namesIn('archive')) {
+    for (const file of await ctx.store.filesIn('archive', to)) {
+      const key = file.replace(/\.json$/, '');
+      if (!KEY_PATTERN.test(key) || !(await ctx.store.readSettled(to, key))) continue;
+      await moveInto(staging, ctx.store.paths.file('archive', to, file), `archive-${to}-${file}`);
+      await moveInto(staging, ctx.store.paths.file('settled', to, file), `settled-${to}-${file}`);
+      packed++;
+    }
+  }
+  return packed;
+}
+
+/**
+ * Writes the staged events into one segment file, adds their counts to the snapshot, then removes the
+ * staging folder. Re-run after a crash at any step, it finishes the job without counting twice: a staging
+ * folder whose segment the snapshot already lists is only removed.
+ */
+async function finishStaging(ctx: RelayContext, staging: string, snapshot: Snapshot): Promise<Snapshot> {
+  const segment = `${path.basename(staging).replace(/^packing-/, 'segment-')}.jsonl`;
+  if (snapshot.segments.includes(segment)) {
+    await fs.rm(staging, { recursive: true, force: true });
+    return snapshot;
+  }
+  const totals = structuredClone(snapshot.totals);
+  const lines: string[] = [];
+  for (const file of (await fs.readdir(staging)).sort()) {
+    const read = await readEventFile(path.join(staging, file));
+    if (!read.ok) continue;
+    const event: RelayEvent = read.event;
+    lines.push(JSON.stringify(event));
+    if (event.kind === 'consumed' || event.kind === 'expired') {
+      const t = totals[event.to] ?? { delivered: 0, expired: 0 };
+      if (event.kind === 'consumed') t.delivered++;
+      else t.expired++;
+      totals[event.to] = t;
+    }
+  }
+  await writeFileAtomic(path.join(ctx.store.paths.dir('snapshots'), segment), `${lines.join('\n')}\n`, {
+    fsync: true,
+  });
+  const next: Snapshot = {
+    v: 1,
+    at: formatStamp(ctx.clock.tick()),
+    totals,
+    segments: [...snapshot.segments, segment],
+  };
+  await writeSnapshot(ctx.store, next);
+  await fs.rm(staging, { recursive: true, force: true });
+  return next;
+}
+
+/** Drops a sender's index links that left the rate window, keeping the newest (the clock's memory). */
+async function pruneSentIndex(ctx: RelayContext): Promise<void> {
+  const now = ctx.clock.wall();
+  for (const from of await ctx.store.namesIn('sent')) {
+    const keys = await ctx.store.sentKeys(from);
+    const old = keys
+      .slice(0, -1)
+      .filter((k) => now - (parseStamp(k.slice(0, 22))?.ms ?? 0) >= RATE_WINDOW_MS);
+    await ctx.store.unindexSent(from, old);
+  }
+}
+
+/**
+ * `claude-relay clean`: compaction. Unread messages are never touched except to expire them; everything
+ * removed from its place is kept in an archive segment under `snapshots/`, and counted in the snapshot.
+ */
+export async function cleanStore(
+  ctx: RelayContext,
+  options: { tempAgeMs?: number } = {},
+): Promise<CleanReport> {
+  const unlock = await lock(ctx);
+  try {
+    let snapshot = await readSnapshot(ctx.store);
+    const snapshots = ctx.store.paths.dir('snapshots');
+    for (const leftover of (await fs.readdir(snapshots)).filter((f) => f.startsWith('packing-'))) {
+      snapshot = await finishStaging(ctx, path.join(snapshots, leftover), snapshot);
+    }
+    const tempRemoved = await removeOldTemp(ctx, options.tempAgeMs ?? TEMP_AGE_MS);
+    const quarantined: string[] = [];
+    const { expired, archived } = await sweepInboxes(ctx, quarantined);
+    const staging = path.join(snapshots, `packing-${formatStamp(ctx.clock.tick())}`);
+    const sessions = await sweepSessions(ctx, staging);
+    const packed = await stageArchive(ctx, staging);
+    await pruneSentIndex(ctx);
+    let segment: string | undefined;
+    if (await fs.stat(staging).catch(() => undefined)) {
+      snapshot = await finishStaging(ctx, staging, snapshot);
+      segment = snapshot.segments[snapshot.segments.length - 1];
+    } else if (snapshot.at === '') {
+      snapshot = { ...snapshot, at: formatStamp(ctx.clock.tick()) };
+      await writeSnapshot(ctx.store, snapshot);
+    }
+    return {
+      expired,
+      archived,
+      packed,
+      staleSessions: sessions.stale,
+      droppedInstances: sessions.dropped,
+      tempRemoved,
+      quarantined,
+      ...(segment === undefined ? {} : { segment }),
+    };
+  } catch (e) {
+    throw e instanceof RelayError ? e : fsError(e, 'cleaning', ctx.store.root);
+  } finally {
+    await unlock();
+  }
+}

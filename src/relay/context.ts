@@ -1,0 +1,52 @@
+import type { HybridClock } from '../log/clock.js';
+import type { Store } from '../log/store.js';
+import type { LivenessView } from '../projections/sessions.js';
+import type { RelayConfig } from './config.js';
+import { SerialQueue } from './serial.js';
+
+/** Who is acting: a joined `serve` session, or a person at the CLI sending as a name. */
+export interface Identity {
+  readonly name: string;
+  readonly machine: string;
+  readonly instance: string;
+  readonly pid: number;
+  readonly cwd: string;
+  readonly startedAt: number;
+  /** The stamp of the first heartbeat; empty until the session has joined. */
+  readonly joined: string;
+  readonly client?: string;
+}
+
+/** What every use-case needs: the log, the clock, the identity, and the outside facts passed in. */
+export interface RelayContext {
+  readonly store: Store;
+  readonly clock: HybridClock;
+  readonly config: RelayConfig;
+  readonly me: Identity;
+  readonly isPidAlive: (pid: number) => boolean;
+  /** One per sender process: sends are appended one at a time, in call order. */
+  readonly sends: SerialQueue;
+}
+
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function livenessView(ctx: RelayContext): LivenessView {
+  return {
+    now: ctx.clock.wall(),
+    windowMs: ctx.config.liveWindowMs,
+    machine: ctx.config.machine,
+    isPidAlive: ctx.isPidAlive,
+  };
+}
+
+export function newSendQueue(): SerialQueue {
+  return new SerialQueue();
+}

@@ -1,0 +1,131 @@
+import { RelayError } from '../errors.js';
+import { formatStamp, parseStamp } from '../log/clock.js';
+import { MESSAGE_TYPES, type MessageType, type SentEvent } from '../log/events.js';
+import { validateName } from '../log/names.js';
+import { checkBody, checkRate, RATE_WINDOW_MS } from '../projections/limits.js';
+import type { RelayContext } from './context.js';
+import { randomId } from './ids.js';
+import { listLiveSessions } from './sessions.js';
+
+export interface SendInput {
+  readonly to: string;
+  readonly message: string;
+  readonly type?: string | undefined;
+  readonly replyTo?: string | undefined;
+}
+
+export function validateType(type: unknown): MessageType {
+  if (type === undefined) return 'info';
+  if (typeof type === 'string' && (MESSAGE_TYPES as readonly string[]).includes(type))
+    return type as MessageType;
+  throw new RelayError(
+    'bad_input',
+    `Expected \`type\` to be one of request, info, response, got ${JSON.stringify(String(type)).slice(0, 30)}.`,
+  );
+}
+
+export function validateReplyTo(replyTo: unknown): string | undefined {
+  if (replyTo === undefined || replyTo === '') return undefined;
+  if (typeof replyTo === 'string' && /^[a-z0-9]{6}$/.test(replyTo)) return replyTo;
+  throw new RelayError(
+    'bad_input',
+    `Expected \`reply_to\` to be a message id like "k3x9p2" (as relay_poll shows it), got ${JSON.stringify(String(replyTo)).slice(0, 30)}.`,
+  );
+}
+
+/** The wall times of a sender's sends still in the rate window, read from the log; also advances the clock. */
+async function recentSends(ctx: RelayContext, from: string): Promise<{ times: number[]; stale: string[] }> {
+  const keys = await ctx.store.sentKeys(from);
+  const now = ctx.clock.wall();
+  const times: number[] = [];
+  const stale: string[] = [];
+  keys.forEach((key, i) => {
+    const stamp = parseStamp(key.slice(0, 22));
+    if (!stamp) return;
+    // A restarted sender continues after its own last stamp, whatever the wall clock says.
+    ctx.clock.observe(stamp);
+    times.push(stamp.ms);
+    // The newest link is kept as the clock's memory; older ones outside the window are only index.
+    if (now - stamp.ms >= RATE_WINDOW_MS && i < keys.length - 1) stale.push(key);
+  });
+  return { times, stale };
+}
+
+function makeEvent(
+  ctx: RelayContext,
+  to: string,
+  body: string,
+  type: MessageType,
+  replyTo?: string,
+  broadcast?: string,
+): SentEvent {
+  const at = formatStamp(ctx.clock.tick());
+  const id = randomId(6);
+  return {
+    v: 1,
+    kind: 'sent',
+    key: `${at}-${id}`,
+    id,
+    at,
+    sentAt: Math.floor(ctx.clock.wall()),
+    from: ctx.me.name,
+    machine: ctx.me.machine,
+    to,
+    type,
+    body,
+    ...(replyTo === undefined ? {} : { replyTo }),
+    ttlMs: ctx.config.limits.ttlMs,
+    ...(broadcast === undefined ? {} : { broadcast }),
+  };
+}
+
+/**
+ * Appends copies of one message for each recipient, durably, after the size and rate checks. One call
+ * counts once against the rate limit. Runs in the sender's queue, so sends land in call order.
+ */
+export async function appendMessages(
+  ctx: RelayContext,
+  recipients: readonly string[],
+  body: string,
+  type: MessageType,
+  replyTo?: string,
+): Promise<SentEvent[]> {
+  checkBody(body, ctx.config.limits);
+  return ctx.sends.run(async () => {
+    const { times, stale } = await recentSends(ctx, ctx.me.name);
+    checkRate(times, ctx.clock.wall(), ctx.config.limits);
+    const broadcast = recipients.length > 1 ? randomId(6) : undefined;
+    const events: SentEvent[] = [];
+    for (const [i, to] of recipients.entries()) {
+      const event = makeEvent(ctx, to, body, type, replyTo, broadcast);
+      // Only the last copy is indexed: the index counts calls, and its newest stamp is the clock's memory.
+      await ctx.store.appendSent(event, i === recipients.length - 1 ? ctx.me.name : undefined);
+      events.push(event);
+    }
+    await ctx.store.unindexSent(ctx.me.name, stale);
+    return events;
+  });
+}
+
+/** Sends one message to a session on this machine. The sender is always the caller's own identity. */
+export async function sendMessage(
+  ctx: RelayContext,
+  input: SendInput,
+): Promise<{ event: SentEvent; live: boolean }> {
+  const to = validateName(input.to, 'to');
+  const type = validateType(input.type);
+  const replyTo = validateReplyTo(input.replyTo);
+  checkBody(input.message, ctx.config.limits);
+  const live = await listLiveSessions(ctx);
+  const isLive = live.some((s) => s.name === to);
+  if (!isLive && !(await ctx.store.sessionNames()).includes(to)) {
+    const names = live.map((s) => s.name).join(', ') || 'none';
+    throw new RelayError(
+      'unknown_session',
+      `No session named "${to}" has ever joined this relay (live: ${names}); check the name with relay_sessions.`,
+    );
+  }
+  const [event] = await appendMessages(ctx, [to], input.message, type, replyTo);
+  if (!event) throw new Error('appendMessages returned no event');
+  return { event, live: isLive };
+}

@@ -1,0 +1,123 @@
+import { HybridClock, type Now } from '../log/clock.js';
+import type { SentEvent } from '../log/events.js';
+import { type ProblemSink, Store } from '../log/store.js';
+import { broadcastMessage } from './broadcast.js';
+import type { RelayConfig } from './config.js';
+import { type Identity, isPidAlive, type RelayContext } from './context.js';
+import { beat, join, leave, newInstanceId } from './membership.js';
+import { type PollOptions, type PollResult, pollInbox } from './poll.js';
+import { type SendInput, sendMessage } from './send.js';
+import { SerialQueue } from './serial.js';
+import { listLiveSessions } from './sessions.js';
+
+export interface ContextOptions {
+  readonly config: RelayConfig;
+  readonly name?: string;
+  readonly client?: string;
+  readonly now?: Now;
+  readonly isPidAlive?: (pid: number) => boolean;
+  readonly onProblem?: ProblemSink;
+  readonly pid?: number;
+}
+
+/** A context that acts as a name without joining (a person at the CLI). */
+export function createContext(options: ContextOptions): RelayContext {
+  const now = options.now ?? Date.now;
+  const me: Identity = {
+    name: options.name ?? options.config.desiredName,
+    machine: options.config.machine,
+    instance: newInstanceId(),
+    pid: options.pid ?? process.pid,
+    cwd: options.config.cwd,
+    startedAt: Math.floor(now()),
+    joined: '',
+    ...(options.client === undefined ? {} : { client: options.client }),
+  };
+  return {
+    store: new Store(options.config.root, options.onProblem),
+    clock: new HybridClock(now),
+    config: options.config,
+    me,
+    isPidAlive: options.isPidAlive ?? isPidAlive,
+    sends: new SerialQueue(),
+  };
+}
+
+/**
+ * One joined session (one `serve` process): its identity on the relay, its heartbeat, and the use-cases
+ * acting as it. Heartbeat failures are reported, not fatal: a full disk must not kill the MCP server.
+ */
+export class RelaySession {
+  private context: RelayContext;
+  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** The name asked for, when the session got another one because it was taken. */
+  readonly renamedFrom: string | undefined;
+  private readonly onError: (e: unknown) => void;
+
+  private constructor(context: RelayContext, renamedFrom: string | undefined, onError: (e: unknown) => void) {
+    this.context = context;
+    this.renamedFrom = renamedFrom;
+    this.onError = onError;
+  }
+
+  static async start(options: ContextOptions & { onError?: (e: unknown) => void }): Promise<RelaySession> {
+    const draft = createContext(options);
+    const desired = options.name ?? options.config.desiredName;
+    const me = await join(draft, desired);
+    const session = new RelaySession(
+      { ...draft, me },
+      me.name === desired ? undefined : desired,
+      options.onError ?? (() => {}),
+    );
+    session.timer = setInterval(() => session.heartbeat(), options.config.heartbeatMs);
+    session.timer.unref();
+    return session;
+  }
+
+  get ctx(): RelayContext {
+    return this.context;
+  }
+
+  get name(): string {
+    return this.context.me.name;
+  }
+
+  /** Records which MCP client runs this session (known only after `initialize`) with a fresh heartbeat. */
+  setClient(client: string): Promise<void> {
+    this.context = { ...this.context, me: { ...this.context.me, client: client.slice(0, 200) } };
+    return this.heartbeat();
+  }
+
+  heartbeat(): Promise<void> {
+    if (this.stopped) return this.beating;
+    this.beating = this.beating.then(() => beat(this.context)).catch(this.onError);
+    return this.beating;
+  }
+
+  send(input: SendInput): Promise<{ event: SentEvent; live: boolean }> {
+    return sendMessage(this.context, input);
+  }
+
+  poll(options: Omit<PollOptions, 'name'>): Promise<PollResult> {
+    return pollInbox(this.context, options);
+  }
+
+  broadcast(input: { message: string; type?: string | undefined }): Promise<SentEvent[]> {
+    return broadcastMessage(this.context, input);
+  }
+
+  sessions() {
+    return listLiveSessions(this.context);
+  }
+
+  /** Writes `left` once; later calls do nothing. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.beating;
+    await leave(this.context).catch(this.onError);
+  }
+}

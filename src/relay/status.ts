@@ -1,0 +1,110 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { HeartbeatEvent } from '../log/events.js';
+import { foldInbox, inboxCounts } from '../projections/inbox.js';
+import { isLive } from '../projections/sessions.js';
+import { livenessView, type RelayContext } from './context.js';
+import { readSessions } from './sessions.js';
+import { readSnapshot } from './snapshot.js';
+
+export interface SessionStatus {
+  readonly name: string;
+  readonly live: boolean;
+  readonly machine: string;
+  readonly pid: number;
+  readonly cwd: string;
+  readonly startedAt: number;
+  readonly lastSeen: number;
+  readonly client?: string;
+}
+
+export interface InboxStatus {
+  readonly name: string;
+  readonly queued: number;
+  readonly delivered: number;
+  readonly expired: number;
+}
+
+export interface StatusReport {
+  readonly root: string;
+  readonly sessions: SessionStatus[];
+  readonly inboxes: InboxStatus[];
+  readonly storeBytes: number;
+  readonly tempFiles: number;
+}
+
+async function sizeOf(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return { bytes, files };
+  }
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const sub = await sizeOf(full);
+      bytes += sub.bytes;
+      files += sub.files;
+    } else {
+      const st = await fs.stat(full).catch(() => undefined);
+      bytes += st?.size ?? 0;
+      files++;
+    }
+  }
+  return { bytes, files };
+}
+
+/**
+ * What `claude-relay status` shows. Reads the whole store, unlike a poll: it is for a person, not for the
+ * hot path.
+ */
+export async function readStatus(ctx: RelayContext): Promise<StatusReport> {
+  const view = livenessView(ctx);
+  const sessions: SessionStatus[] = [];
+  for (const instances of (await readSessions(ctx)).values()) {
+    for (const event of instances.values()) {
+      if (event.kind !== 'heartbeat') continue;
+      const beat: HeartbeatEvent = event;
+      sessions.push({
+        name: beat.name,
+        live: isLive(beat, view),
+        machine: beat.machine,
+        pid: beat.pid,
+        cwd: beat.cwd,
+        startedAt: beat.startedAt,
+        lastSeen: beat.atMs,
+        ...(beat.client === undefined ? {} : { client: beat.client }),
+      });
+    }
+  }
+  sessions.sort((a, b) => Number(b.live) - Number(a.live) || a.name.localeCompare(b.name));
+
+  const snapshot = await readSnapshot(ctx.store);
+  const names = new Set([
+    ...(await ctx.store.namesIn('inbox')),
+    ...(await ctx.store.namesIn('settled')),
+    ...Object.keys(snapshot.totals),
+  ]);
+  const inboxes: InboxStatus[] = [];
+  for (const name of [...names].sort()) {
+    const events = [
+      ...(await ctx.store.readArea('inbox', name)),
+      ...(await ctx.store.readArea('archive', name)),
+      ...(await ctx.store.readArea('settled', name)),
+    ];
+    const counts = inboxCounts(foldInbox(events), name);
+    const packed = snapshot.totals[name] ?? { delivered: 0, expired: 0 };
+    inboxes.push({
+      name,
+      queued: counts.queued,
+      delivered: counts.delivered + packed.delivered,
+      expired: counts.expired + packed.expired,
+    });
+  }
+  const size = await sizeOf(ctx.store.root);
+  const tempFiles = (await sizeOf(ctx.store.paths.dir('tmp'))).files;
+  return { root: ctx.store.root, sessions, inboxes, storeBytes: size.bytes, tempFiles };
+}
