@@ -26,6 +26,10 @@ export function buildProgram(): Command {
   program
     .command('serve')
     .description('run the MCP server over stdio (your MCP client starts this)')
+    .option(
+      '--push <mode>',
+      'channel push: deliver | notify | off (default: notify for Claude Code, else off)',
+    )
     .action(lazy(() => import('./commands/serve.js')));
 
   program

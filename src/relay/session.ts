@@ -4,6 +4,8 @@ import { type ProblemSink, Store } from '../log/store.js';
 import { broadcastMessage } from './broadcast.js';
 import type { RelayConfig } from './config.js';
 import { type Identity, isPidAlive, type RelayContext } from './context.js';
+import { InboxWatch } from './inbox-watch.js';
+import { type LongPollOptions, longPoll } from './long-poll.js';
 import { beat, join, leave, newInstanceId } from './membership.js';
 import { type PollOptions, type PollResult, pollInbox } from './poll.js';
 import { type SendInput, sendMessage } from './send.js';
@@ -55,6 +57,7 @@ export class RelaySession {
   /** The name asked for, when the session got another one because it was taken. */
   readonly renamedFrom: string | undefined;
   private readonly onError: (e: unknown) => void;
+  private watcher: InboxWatch | undefined;
 
   private constructor(context: RelayContext, renamedFrom: string | undefined, onError: (e: unknown) => void) {
     this.context = context;
@@ -104,6 +107,17 @@ export class RelaySession {
     return pollInbox(this.context, options);
   }
 
+  /** Wakes on changes to this session's inbox; shared by long-polls and push. */
+  get watch(): InboxWatch {
+    this.watcher ??= new InboxWatch(this.context.store.paths.dir('inbox', this.name));
+    return this.watcher;
+  }
+
+  /** A poll that waits up to `waitMs` for a message to arrive. */
+  longPoll(options: LongPollOptions) {
+    return longPoll(this.context, this.watch, options);
+  }
+
   broadcast(input: { message: string; type?: string | undefined }): Promise<SentEvent[]> {
     return broadcastMessage(this.context, input);
   }
@@ -117,6 +131,7 @@ export class RelaySession {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.watcher?.close();
     await this.beating;
     await leave(this.context).catch(this.onError);
   }

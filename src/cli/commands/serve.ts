@@ -1,18 +1,32 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { ChannelPush, type PushMode, pushModeFromEnv } from '../../mcp/push.js';
 import { createMcpServer } from '../../mcp/server.js';
 import { loadConfig } from '../../relay/config.js';
 import { RelaySession } from '../../relay/session.js';
 import { packageVersion } from '../../version.js';
 import { logError, logProblem } from '../log.js';
 
+/** Claude Code is the one client known to read channel pushes; others get none unless asked. */
+function choosePush(configured: PushMode | undefined, clientName: string | undefined): PushMode {
+  if (configured !== undefined) return configured;
+  return clientName === 'claude-code' ? 'notify' : 'off';
+}
+
 /** `claude-relay serve`: joins the relay and answers MCP over stdio until the client closes stdin. */
-export async function run(): Promise<number> {
+export async function run(options: { push?: string } = {}): Promise<number> {
+  const env = options.push === undefined ? process.env : { ...process.env, RELAY_PUSH: options.push };
+  const configured = pushModeFromEnv(env);
   const config = loadConfig();
   const session = await RelaySession.start({ config, onProblem: logProblem, onError: logError });
-  const server = createMcpServer(session, packageVersion());
+  const server = createMcpServer(session, packageVersion(), configured);
+  let push: ChannelPush | undefined;
   server.server.oninitialized = () => {
     const client = server.server.getClientVersion();
     if (client?.name) void session.setClient(`${client.name} ${client.version ?? ''}`.trim());
+    const mode = choosePush(configured, client?.name);
+    if (mode === 'off') return;
+    push = new ChannelPush(server, session, mode, logError);
+    void push.start().catch(logError);
   };
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
@@ -26,6 +40,7 @@ export async function run(): Promise<number> {
   });
   await server.connect(transport);
   await closed;
+  push?.stop();
   await session.stop();
   await server.close().catch(() => {});
   return 0;

@@ -2,18 +2,23 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { RelaySession } from '../../relay/session.js';
 import { formatBroadcast } from '../format.js';
+import type { ToolSpec } from '../tool-list.js';
+import { broadcastTypeDescription } from './send.js';
 import { text } from './text.js';
+
+export const broadcastTool = {
+  name: 'relay_broadcast',
+  description: 'Send a message to every other live session.',
+  inputSchema: {
+    message: z.string(),
+    type: z.string().optional().describe(broadcastTypeDescription),
+  },
+} satisfies ToolSpec;
 
 export function registerBroadcastTool(server: McpServer, session: RelaySession): void {
   server.registerTool(
-    'relay_broadcast',
-    {
-      description: 'Send a message to every other live session.',
-      inputSchema: {
-        message: z.string(),
-        type: z.string().optional().describe('request | info (default) | response'),
-      },
-    },
+    broadcastTool.name,
+    { description: broadcastTool.description, inputSchema: broadcastTool.inputSchema },
     async ({ message, type }) => text(formatBroadcast(await session.broadcast({ message, type }))),
   );
 }

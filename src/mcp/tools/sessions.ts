@@ -2,10 +2,17 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RelaySession } from '../../relay/session.js';
 import { formatSessions } from '../format.js';
 import type { Notices } from '../notices.js';
+import type { ToolSpec } from '../tool-list.js';
 import { text } from './text.js';
 
+export const sessionsTool = {
+  name: 'relay_sessions',
+  description: 'List the live sessions.',
+  inputSchema: {},
+} satisfies ToolSpec;
+
 export function registerSessionsTool(server: McpServer, session: RelaySession, notices: Notices): void {
-  server.registerTool('relay_sessions', { description: 'List the live sessions.' }, async () => {
+  server.registerTool(sessionsTool.name, { description: sessionsTool.description }, async () => {
     const sessions = await session.sessions();
     return text(notices.prefix(formatSessions(sessions, session.name, session.ctx.clock.wall())));
   });

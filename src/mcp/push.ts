@@ -1,0 +1,137 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { RelayError } from '../errors.js';
+import type { SentEvent } from '../log/events.js';
+import { restore } from '../relay/long-poll.js';
+import type { RelaySession } from '../relay/session.js';
+
+/**
+ * Channel push (Claude Code's `notifications/claude/channel`). The server cannot see whether the client
+ * shows these notifications (Claude Code does so only in interactive sessions started with channels
+ * enabled), so a pushed message counts as delivered only when the user said push works (`deliver`):
+ *
+ * - `deliver`: each new message is taken (consumed via `channel`) and pushed whole;
+ * - `notify`: a short notice names who wrote; the messages wait for a poll or a hook;
+ * - `off`: nothing is pushed and the capability is not declared.
+ *
+ * Unset, the mode is `notify` for Claude Code and `off` for other clients.
+ */
+export type PushMode = 'deliver' | 'notify' | 'off';
+export const PUSH_MODES = ['deliver', 'notify', 'off'] as const;
+export const CHANNEL_METHOD = 'notifications/claude/channel';
+
+export function pushModeFromEnv(env: NodeJS.ProcessEnv = process.env): PushMode | undefined {
+  const raw = env.RELAY_PUSH;
+  if (raw === undefined || raw === '') return undefined;
+  if ((PUSH_MODES as readonly string[]).includes(raw)) return raw as PushMode;
+  throw new RelayError(
+    'bad_input',
+    `RELAY_PUSH must be deliver, notify or off, got ${JSON.stringify(raw.slice(0, 20))}; fix or unset it.`,
+  );
+}
+
+/** Meta keys become attributes of the <channel> tag the model reads: identifiers only, never the body. */
+export function channelMeta(m: SentEvent): Record<string, string> {
+  return {
+    from: m.from,
+    type: m.type,
+    id: m.id,
+    ...(m.origin === undefined ? {} : { origin: m.origin }),
+    ...(m.replyTo === undefined ? {} : { reply_to: m.replyTo }),
+  };
+}
+
+export function formatNotice(senders: readonly string[], count: number): string {
+  const from = [...new Set(senders)].join(', ');
+  return `${count} new relay message(s) from ${from}: call relay_poll to read.`;
+}
+
+export class ChannelPush {
+  private readonly server: McpServer;
+  private readonly session: RelaySession;
+  private readonly mode: Exclude<PushMode, 'off'>;
+  private readonly notified = new Set<string>();
+  private running = false;
+  private again = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly onError: (e: unknown) => void;
+
+  constructor(
+    server: McpServer,
+    session: RelaySession,
+    mode: Exclude<PushMode, 'off'>,
+    onError: (e: unknown) => void,
+  ) {
+    this.server = server;
+    this.session = session;
+    this.mode = mode;
+    this.onError = onError;
+  }
+
+  async start(): Promise<void> {
+    await this.session.watch.start();
+    this.unsubscribe = this.session.watch.subscribe(() => void this.run());
+    void this.run();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+  }
+
+  /** One pass at a time; a wake-up during a pass schedules one more pass. */
+  private async run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        if (this.mode === 'deliver') await this.deliver();
+        else await this.notify();
+      } while (this.again);
+    } catch (e) {
+      this.onError(e);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async deliver(): Promise<void> {
+    const { messages } = await this.session.poll({ via: 'channel' });
+    for (const [i, m] of messages.entries()) {
+      try {
+        await this.server.server.notification({
+          method: CHANNEL_METHOD,
+          params: { content: m.body, meta: channelMeta(m) },
+        });
+      } catch (e) {
+        // The connection is gone: what was not pushed goes back to the inbox for the next session.
+        await restore(this.session.ctx, messages.slice(i));
+        throw e;
+      }
+    }
+  }
+
+  private async notify(): Promise<void> {
+    const ctx = this.session.ctx;
+    const fresh: SentEvent[] = [];
+    for (const key of await ctx.store.inboxKeys(this.session.name)) {
+      if (this.notified.has(key)) continue;
+      this.notified.add(key);
+      const m = await ctx.store.readInbox(this.session.name, key);
+      if (m) fresh.push(m);
+    }
+    if (fresh.length === 0) return;
+    await this.server.server.notification({
+      method: CHANNEL_METHOD,
+      params: {
+        content: formatNotice(
+          fresh.map((m) => m.from),
+          fresh.length,
+        ),
+        meta: { count: String(fresh.length) },
+      },
+    });
+  }
+}
