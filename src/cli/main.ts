@@ -68,6 +68,40 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(lazy(() => import('./commands/poll.js')));
 
+  program
+    .command('hook')
+    .description('deliver unread messages from a Claude Code hook (reads the hook event JSON on stdin)')
+    .action(lazy(() => import('./commands/hook.js')));
+
+  program
+    .command('watch')
+    .description('follow an inbox as messages arrive, without taking them')
+    .argument('[name]', "whose inbox (default: this directory's session name)")
+    .option('--consume', 'take the messages (each is then delivered here only)')
+    .action(lazy(() => import('./commands/watch.js')));
+
+  program
+    .command('doctor')
+    .description("check the store, the clock, this session's name, each delivery path and the remote relay")
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/doctor.js')));
+
+  for (const [verb, what] of [
+    ['install', 'register the MCP server (and, for Claude Code, the delivery hooks) with a client'],
+    ['uninstall', 'remove what install added, restoring the files as they were'],
+  ] as const) {
+    program
+      .command(verb)
+      .description(what)
+      .option('--client <client>', 'claude | codex | gemini', 'claude')
+      .option('--scope <scope>', 'user (your home) | project (this directory)', 'user')
+      .option('--no-hooks', 'Claude Code: register the server only, no hooks')
+      .option('--dry-run', 'print the changes without writing them')
+      .option('--command <cmd>', 'how to run claude-relay (default: this very command)')
+      .option('--name <name>', 'the server name in the client', 'relay')
+      .action(lazy(() => import(`./commands/${verb}.js`)));
+  }
+
   return program;
 }
 

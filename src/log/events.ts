@@ -96,6 +96,8 @@ export const HeartbeatEventSchema = z.object({
   /** The stamp of this instance's first heartbeat: who joined first keeps a contested name. */
   joined: stamp,
   client: CLIENT_NAME.optional(),
+  /** The server's ancestor pids, nearest first: how `claude-relay hook` finds the session of its client. */
+  ancestors: z.array(z.number().int().positive()).max(16).optional(),
 });
 export type HeartbeatEvent = z.infer<typeof HeartbeatEventSchema>;
 

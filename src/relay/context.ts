@@ -15,6 +15,7 @@ export interface Identity {
   /** The stamp of the first heartbeat; empty until the session has joined. */
   readonly joined: string;
   readonly client?: string;
+  readonly ancestors?: readonly number[];
 }
 
 /** What every use-case needs: the log, the clock, the identity, and the outside facts passed in. */

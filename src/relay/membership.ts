@@ -25,6 +25,7 @@ function heartbeat(ctx: RelayContext, me: Identity): HeartbeatEvent {
     startedAt: me.startedAt,
     joined: me.joined === '' ? at : me.joined,
     ...(me.client === undefined ? {} : { client: me.client }),
+    ...(me.ancestors === undefined ? {} : { ancestors: [...me.ancestors] }),
   };
 }
 

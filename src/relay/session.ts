@@ -20,6 +20,7 @@ export interface ContextOptions {
   readonly isPidAlive?: (pid: number) => boolean;
   readonly onProblem?: ProblemSink;
   readonly pid?: number;
+  readonly ancestors?: readonly number[];
 }
 
 /** A context that acts as a name without joining (a person at the CLI). */
@@ -34,6 +35,7 @@ export function createContext(options: ContextOptions): RelayContext {
     startedAt: Math.floor(now()),
     joined: '',
     ...(options.client === undefined ? {} : { client: options.client }),
+    ...(options.ancestors === undefined ? {} : { ancestors: options.ancestors }),
   };
   return {
     store: new Store(options.config.root, options.onProblem),

@@ -2,6 +2,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { ChannelPush, type PushMode, pushModeFromEnv } from '../../mcp/push.js';
 import { createMcpServer } from '../../mcp/server.js';
 import { loadConfig } from '../../relay/config.js';
+import { ancestorsOf } from '../../relay/process-tree.js';
 import { RelaySession } from '../../relay/session.js';
 import { packageVersion } from '../../version.js';
 import { logError, logProblem } from '../log.js';
@@ -17,7 +18,12 @@ export async function run(options: { push?: string } = {}): Promise<number> {
   const env = options.push === undefined ? process.env : { ...process.env, RELAY_PUSH: options.push };
   const configured = pushModeFromEnv(env);
   const config = loadConfig();
-  const session = await RelaySession.start({ config, onProblem: logProblem, onError: logError });
+  const session = await RelaySession.start({
+    config,
+    onProblem: logProblem,
+    onError: logError,
+    ancestors: ancestorsOf(process.pid),
+  });
   const server = createMcpServer(session, packageVersion(), configured);
   let push: ChannelPush | undefined;
   server.server.oninitialized = () => {

@@ -1,0 +1,83 @@
+import { apply, describe, planInstall, planUninstall } from '../install/apply.js';
+import {
+  CLIENTS,
+  type Client,
+  currentCommand,
+  defaultHome,
+  type Scope,
+  targetsFor,
+} from '../install/targets.js';
+
+export interface InstallFlags {
+  readonly client: string;
+  readonly scope: string;
+  readonly hooks: boolean;
+  readonly dryRun?: boolean;
+  readonly command?: string;
+  readonly name: string;
+}
+
+function check(flags: InstallFlags): { client: Client; scope: Scope } {
+  if (!(CLIENTS as readonly string[]).includes(flags.client)) {
+    throw new Error(`--client must be one of ${CLIENTS.join(', ')}, got ${JSON.stringify(flags.client)}.`);
+  }
+  if (flags.scope !== 'user' && flags.scope !== 'project') {
+    throw new Error(`--scope must be user or project, got ${JSON.stringify(flags.scope)}.`);
+  }
+  return { client: flags.client as Client, scope: flags.scope };
+}
+
+/** `claude-relay install` / `uninstall`: registers (or unregisters) the server and its hooks with a client. */
+export async function runInstall(flags: InstallFlags, uninstalling: boolean): Promise<number> {
+  let checked: { client: Client; scope: Scope };
+  try {
+    checked = check(flags);
+  } catch (e) {
+    process.stderr.write(`claude-relay: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const command = flags.command === undefined ? currentCommand() : flags.command.split(' ').filter(Boolean);
+  const targets = targetsFor({
+    ...checked,
+    hooks: flags.hooks && checked.client === 'claude',
+    command,
+    home: process.env.HOME ?? defaultHome(),
+    cwd: process.cwd(),
+    name: flags.name,
+  });
+  let changes: Awaited<ReturnType<typeof planInstall>>;
+  try {
+    changes = uninstalling ? await planUninstall(targets) : await planInstall(targets);
+  } catch (e) {
+    process.stderr.write(`claude-relay: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const verb = uninstalling ? 'uninstall' : 'install';
+  if (changes.length === 0) {
+    process.stdout.write(
+      uninstalling
+        ? 'nothing to remove: claude-relay is not registered there.\n'
+        : 'already installed: nothing to change.\n',
+    );
+    return 0;
+  }
+  for (const change of changes) {
+    process.stdout.write(`${describe(change)}\n`);
+    if (flags.dryRun) continue;
+    await apply(change, uninstalling);
+    if (change.backup !== undefined) process.stdout.write(`backup of the original: ${change.backup}\n`);
+  }
+  process.stdout.write(
+    flags.dryRun
+      ? `dry run: nothing was written (${verb} would change ${changes.length} file(s)).\n`
+      : `${verb}ed: ${changes.length} file(s) changed.\n`,
+  );
+  if (!uninstalling && !flags.dryRun && checked.client === 'claude') {
+    process.stdout.write('Start a new Claude Code session to load the relay tools.\n');
+  }
+  return 0;
+}
+
+export function run(flags: InstallFlags): Promise<number> {
+  return runInstall(flags, false);
+}

@@ -1,0 +1,48 @@
+import type { SentEvent } from '../../log/events.js';
+import { validateName } from '../../log/names.js';
+import { formatMessage } from '../../mcp/format.js';
+import { loadConfig } from '../../relay/config.js';
+import { InboxWatch } from '../../relay/inbox-watch.js';
+import { peekInbox, pollInbox } from '../../relay/poll.js';
+import { createContext } from '../../relay/session.js';
+import { logError, logProblem } from '../log.js';
+
+function line(m: SentEvent): string {
+  const time = new Date(m.sentAt).toTimeString().slice(0, 8);
+  return `${time}${formatMessage(m).replace(/^ {2}/, ' ')}\n`;
+}
+
+/**
+ * `claude-relay watch [name]`: follows an inbox for a person at a terminal. It only reads, unless
+ * `--consume` is given: then it takes each message (consumed via `cli`), as a poll would.
+ */
+export async function run(name: string | undefined, options: { consume?: boolean }): Promise<number> {
+  const config = loadConfig();
+  const who = name === undefined ? config.desiredName : validateName(name, 'name');
+  const ctx = createContext({ config, name: who, onProblem: logProblem });
+  const watch = new InboxWatch(ctx.store.paths.dir('inbox', who), 500);
+  await watch.start();
+  process.stderr.write(
+    `watching ${who}'s inbox in ${ctx.store.root}${options.consume ? ' (taking messages)' : ''}; Ctrl-C to stop\n`,
+  );
+  const shown = new Set<string>();
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => stop.abort());
+  while (!stop.signal.aborted) {
+    try {
+      const messages = options.consume
+        ? (await pollInbox(ctx, { via: 'cli' })).messages
+        : await peekInbox(ctx, who);
+      for (const m of messages) {
+        if (shown.has(m.key)) continue;
+        shown.add(m.key);
+        process.stdout.write(line(m));
+      }
+    } catch (e) {
+      logError(e);
+    }
+    await watch.next(5000, stop.signal);
+  }
+  watch.close();
+  return 0;
+}

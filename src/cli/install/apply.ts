@@ -1,0 +1,82 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import type { Target } from './targets.js';
+
+/**
+ * Applies config edits with a printed diff. Before the first edit of a file, its original bytes are kept
+ * beside it (`<file>.claude-relay.bak`, empty when the file did not exist). Uninstall restores those bytes
+ * exactly when the file is still just as install left it, so install + uninstall is a byte-for-byte round
+ * trip; when the user changed it since, only our entries are taken out.
+ */
+export const BACKUP_SUFFIX = '.claude-relay.bak';
+
+export interface Change {
+  readonly file: string;
+  readonly before: string | undefined;
+  /** undefined: the file is removed (it did not exist before install). */
+  readonly after: string | undefined;
+  readonly backup?: string;
+}
+
+async function read(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+export async function planInstall(targets: readonly Target[]): Promise<Change[]> {
+  const changes: Change[] = [];
+  for (const t of targets) {
+    const before = await read(t.file);
+    const after = t.add(before);
+    if (after === before) continue;
+    const hasBackup = (await read(t.file + BACKUP_SUFFIX)) !== undefined;
+    changes.push({ file: t.file, before, after, ...(hasBackup ? {} : { backup: t.file + BACKUP_SUFFIX }) });
+  }
+  return changes;
+}
+
+export async function planUninstall(targets: readonly Target[]): Promise<Change[]> {
+  const changes: Change[] = [];
+  for (const t of targets) {
+    const before = await read(t.file);
+    if (before === undefined) continue;
+    const original = await read(t.file + BACKUP_SUFFIX);
+    let after: string | undefined;
+    if (original !== undefined && t.add(original === '' ? undefined : original) === before) {
+      after = original === '' ? undefined : original;
+    } else {
+      after = t.remove(before);
+      if (after === before) continue;
+    }
+    changes.push({ file: t.file, before, after });
+  }
+  return changes;
+}
+
+export function describe(change: Change): string {
+  const patch = createTwoFilesPatch(
+    change.file,
+    change.file,
+    change.before ?? '',
+    change.after ?? '',
+    change.before === undefined ? '(new file)' : '',
+    change.after === undefined ? '(removed)' : '',
+  );
+  return patch.split('\n').slice(1).join('\n');
+}
+
+export async function apply(change: Change, uninstalling: boolean): Promise<void> {
+  if (change.backup !== undefined)
+    await fs.writeFile(change.backup, change.before ?? '', { flag: 'wx' }).catch(() => {});
+  if (change.after === undefined) await fs.rm(change.file, { force: true });
+  else {
+    await fs.mkdir(path.dirname(change.file), { recursive: true });
+    await fs.writeFile(change.file, change.after);
+  }
+  if (uninstalling) await fs.rm(change.file + BACKUP_SUFFIX, { force: true });
+}

@@ -1,0 +1,183 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { createEventFile } from '../log/append.js';
+import { parseStamp } from '../log/clock.js';
+import type { RelayConfig } from './config.js';
+import { deliverByHook } from './hook.js';
+import { randomId } from './ids.js';
+import { RelaySession } from './session.js';
+
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  /** A failed check that delivery does not depend on (no hooks: mail still arrives by poll). */
+  readonly advisory?: boolean;
+  readonly detail: string;
+  /** What to do when the check failed. */
+  readonly fix?: string;
+}
+
+async function checkStore(config: RelayConfig): Promise<Check> {
+  const probe = path.join(config.root, 'tmp', `doctor-${randomId(8)}.json`);
+  try {
+    await createEventFile(path.join(config.root, 'tmp'), probe, '{}');
+    await fs.rm(probe, { force: true });
+    return { name: 'store', ok: true, detail: `${config.root} is writable (atomic create, fsync, link)` };
+  } catch (e) {
+    return {
+      name: 'store',
+      ok: false,
+      detail: `${config.root} is not writable: ${(e as Error).message}`,
+      fix: 'fix the permissions or free disk space, or point RELAY_HOME at a writable directory',
+    };
+  }
+}
+
+async function newestStamp(config: RelayConfig): Promise<number> {
+  let newest = 0;
+  const sent = path.join(config.root, 'sent');
+  for (const name of await fs.readdir(sent).catch(() => [] as string[])) {
+    for (const file of await fs.readdir(path.join(sent, name)).catch(() => [] as string[])) {
+      newest = Math.max(newest, parseStamp(file.slice(0, 22))?.ms ?? 0);
+    }
+  }
+  return newest;
+}
+
+async function checkClock(config: RelayConfig): Promise<Check> {
+  const ahead = (await newestStamp(config)) - Date.now();
+  if (ahead <= 1000)
+    return { name: 'clock', ok: true, detail: 'the wall clock is not behind any stamp in the store' };
+  return {
+    name: 'clock',
+    ok: false,
+    detail: `the store holds a stamp ${Math.round(ahead / 1000)}s ahead of this clock; order still holds (stamps only grow), but ages and expiry are off`,
+    fix: 'check the system time (timedatectl, or your NTP client)',
+  };
+}
+
+async function checkTemp(config: RelayConfig): Promise<Check> {
+  const dir = path.join(config.root, 'tmp');
+  const now = Date.now();
+  let stray = 0;
+  for (const file of await fs.readdir(dir).catch(() => [] as string[])) {
+    const st = await fs.stat(path.join(dir, file)).catch(() => undefined);
+    if (st && now - st.mtimeMs > 10 * 60_000) stray++;
+  }
+  if (stray === 0) return { name: 'temp files', ok: true, detail: 'no stray temporary files' };
+  return {
+    name: 'temp files',
+    ok: false,
+    detail: `${stray} temporary file(s) left by interrupted writes`,
+    fix: 'run claude-relay clean',
+  };
+}
+
+/**
+ * Sends a canary to a throw-away session and takes it back through each delivery path that needs no
+ * client: a poll, a long-poll woken by the send, and a hook event.
+ */
+async function checkCanary(config: RelayConfig): Promise<Check[]> {
+  const session = await RelaySession.start({ config, name: `doctor-${randomId(6)}` });
+  const checks: Check[] = [];
+  try {
+    const sent = await session.send({ to: session.name, message: 'canary' });
+    const polled = await session.poll({ via: 'cli' });
+    const viaPoll = polled.messages.some((m) => m.key === sent.event.key);
+    checks.push({
+      name: 'canary: poll',
+      ok: viaPoll,
+      detail: viaPoll ? `sent to and taken by ${session.name}` : 'the canary did not come back',
+      ...(viaPoll
+        ? {}
+        : { fix: 'run claude-relay status; check that RELAY_HOME is one directory for all sessions' }),
+    });
+
+    const started = Date.now();
+    const waiting = session.longPoll({ waitMs: 5000 });
+    const second = await session.send({ to: session.name, message: 'canary' });
+    const woke = (await waiting).messages.some((m) => m.key === second.event.key);
+    checks.push({
+      name: 'canary: long-poll',
+      ok: woke,
+      detail: woke
+        ? `woke ${Date.now() - started} ms after the wait began`
+        : 'the wait ended without the canary',
+      ...(woke ? {} : { fix: 'the file system may not support watching; polls still work every second' }),
+    });
+
+    const third = await session.send({ to: session.name, message: 'canary' });
+    const out = await deliverByHook(session.ctx, { hook_event_name: 'UserPromptSubmit' }, (ms) =>
+      ms.map((m) => m.key).join(','),
+    );
+    const viaHook =
+      out !== undefined &&
+      'hookSpecificOutput' in out &&
+      out.hookSpecificOutput.additionalContext.includes(third.event.key);
+    checks.push({
+      name: 'canary: hook',
+      ok: viaHook,
+      detail: viaHook
+        ? 'a hook event would deliver it as additionalContext'
+        : 'the hook path did not deliver it',
+    });
+  } finally {
+    await session.stop();
+  }
+  return checks;
+}
+
+async function checkHooksInstalled(home: string): Promise<Check> {
+  const file = path.join(home, '.claude', 'settings.json');
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  const installed = /claude-relay|claude-session-relay|cli\/main\.js/.test(text) && text.includes(' hook');
+  return installed
+    ? { name: 'Claude Code hooks', ok: true, detail: `registered in ${file}` }
+    : {
+        name: 'Claude Code hooks',
+        ok: false,
+        advisory: true,
+        detail: `not registered in ${file}: unread mail waits until the model polls`,
+        fix: 'run claude-relay install',
+      };
+}
+
+async function checkRemote(env: NodeJS.ProcessEnv): Promise<Check | undefined> {
+  const url = env.RELAY_REMOTE_URL;
+  if (!url) return undefined;
+  try {
+    const res = await fetch(new URL('health', url.endsWith('/') ? url : `${url}/`), {
+      signal: AbortSignal.timeout(3000),
+    });
+    if (res.ok) return { name: 'remote relay', ok: true, detail: `${url} answers /health` };
+    return {
+      name: 'remote relay',
+      ok: false,
+      detail: `${url}/health answered ${res.status}`,
+      fix: 'check RELAY_REMOTE_URL and the relay server log',
+    };
+  } catch (e) {
+    return {
+      name: 'remote relay',
+      ok: false,
+      detail: `${url} is not reachable (${(e as Error).message})`,
+      fix: 'start the relay, or check RELAY_REMOTE_URL and the network',
+    };
+  }
+}
+
+export async function runChecks(config: RelayConfig, env: NodeJS.ProcessEnv, home: string): Promise<Check[]> {
+  const checks: Check[] = [await checkStore(config)];
+  if (!checks[0]?.ok) return checks;
+  checks.push(await checkClock(config), await checkTemp(config));
+  checks.push({
+    name: 'identity',
+    ok: true,
+    detail: `a session started here is named "${config.desiredName}"${config.nameFromEnv ? ' (RELAY_SESSION_NAME)' : ' (this directory)'} on machine "${config.machine}"`,
+  });
+  checks.push(...(await checkCanary(config)));
+  checks.push(await checkHooksInstalled(home));
+  const remote = await checkRemote(env);
+  if (remote) checks.push(remote);
+  return checks;
+}
