@@ -93,7 +93,7 @@ export function buildProgram(): Command {
     program
       .command(verb)
       .description(what)
-      .option('--client <client>', 'claude | codex | gemini', 'claude')
+      .option('--client <client>', 'claude | codex | gemini | cursor', 'claude')
       .option('--scope <scope>', 'user (your home) | project (this directory)', 'user')
       .option('--no-hooks', 'Claude Code: register the server only, no hooks')
       .option('--dry-run', 'print the changes without writing them')

@@ -47,7 +47,16 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function writeTempFile(tmpDir: string, data: string): Promise<string> {
   await ensureDir(tmpDir);
   const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx');
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(tmp, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // tmp/ was removed since it was cached (a person cleaning the store by hand).
+    knownDirs.delete(tmpDir);
+    await ensureDir(tmpDir);
+    handle = await fs.open(tmp, 'wx');
+  }
   try {
     await handle.writeFile(data, 'utf8');
     await handle.sync();

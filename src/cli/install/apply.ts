@@ -71,12 +71,16 @@ export function describe(change: Change): string {
 }
 
 export async function apply(change: Change, uninstalling: boolean): Promise<void> {
-  if (change.backup !== undefined)
-    await fs.writeFile(change.backup, change.before ?? '', { flag: 'wx' }).catch(() => {});
-  if (change.after === undefined) await fs.rm(change.file, { force: true });
-  else {
-    await fs.mkdir(path.dirname(change.file), { recursive: true });
-    await fs.writeFile(change.file, change.after);
+  if (change.after !== undefined) await fs.mkdir(path.dirname(change.file), { recursive: true });
+  if (change.backup !== undefined) {
+    // Exclusive: a backup already there is the true original, from an earlier install.
+    await fs
+      .writeFile(change.backup, change.before ?? '', { flag: 'wx' })
+      .catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
   }
+  if (change.after === undefined) await fs.rm(change.file, { force: true });
+  else await fs.writeFile(change.file, change.after);
   if (uninstalling) await fs.rm(change.file + BACKUP_SUFFIX, { force: true });
 }

@@ -10,7 +10,7 @@ import {
 } from './json-config.js';
 import { serverBlock, withBlock, withoutBlock } from './toml-block.js';
 
-export const CLIENTS = ['claude', 'codex', 'gemini'] as const;
+export const CLIENTS = ['claude', 'codex', 'gemini', 'cursor'] as const;
 export type Client = (typeof CLIENTS)[number];
 export type Scope = 'user' | 'project';
 
@@ -78,8 +78,12 @@ export function targetsFor(o: InstallOptions): Target[] {
       }
       return out;
     }
-    case 'gemini': {
-      const file = path.join(base, '.gemini', 'settings.json');
+    case 'gemini':
+    case 'cursor': {
+      const file =
+        o.client === 'gemini'
+          ? path.join(base, '.gemini', 'settings.json')
+          : path.join(base, '.cursor', 'mcp.json');
       return [
         jsonTarget(
           file,
