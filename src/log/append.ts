@@ -95,20 +95,28 @@ export async function createEventFile(
   try {
     await ensureDir(path.dirname(target));
     tmp = await writeTempFile(tmpDir, data);
+    // Extra links first: if one fails, the event itself was never published, so an error really means
+    // "not sent" and a retry cannot deliver it twice. An orphan extra link only over-counts an index.
+    const dirs = new Set<string>();
+    const extras: string[] = [];
+    for (const extra of options.alsoAt ?? []) {
+      await ensureDir(path.dirname(extra));
+      await linkInto(tmp, extra).then(
+        () => extras.push(extra),
+        (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+        },
+      );
+      dirs.add(path.dirname(extra));
+    }
     try {
       await linkInto(tmp, target);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      for (const extra of extras) await fs.rm(extra, { force: true });
+      return 'exists';
     }
-    const dirs = new Set([path.dirname(target)]);
-    for (const extra of options.alsoAt ?? []) {
-      await ensureDir(path.dirname(extra));
-      await linkInto(tmp, extra).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
-      });
-      dirs.add(path.dirname(extra));
-    }
+    dirs.add(path.dirname(target));
     for (const dir of dirs) await fsyncDir(dir);
     return 'created';
   } catch (e) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { STAMP_PATTERN } from './clock.js';
-import { NAME_PATTERN } from './names.js';
+import { isValidName, NAME_PATTERN } from './names.js';
 
 /**
  * One zod schema per event kind: the event format in code. `spec/events.md` shows each with an example.
@@ -8,7 +8,7 @@ import { NAME_PATTERN } from './names.js';
  */
 export const FORMAT_VERSION = 1;
 
-const name = z.string().regex(NAME_PATTERN);
+const name = z.string().regex(NAME_PATTERN).refine(isValidName, 'not a valid name (a Windows device name?)');
 const stamp = z.string().regex(STAMP_PATTERN);
 /** `<stamp>-<id>`: unique per message, and its file name in every area. */
 export const KEY_PATTERN = /^\d{13}-\d{8}-[a-z0-9]{6}$/;
@@ -40,6 +40,11 @@ export const SentEventSchema = z.object({
     .regex(/^[a-z0-9]{6}$/)
     .optional(),
   ttlMs: z.number().int().positive(),
+  /**
+   * Set on a message put back after a cancelled request had taken it (`key` of the original, whose
+   * `consumed` event stands but reached nobody): counts then subtract the original from the delivered.
+   */
+  restoredFrom: key.optional(),
   /** Set on each copy of one broadcast, so the copies can be told apart from separate sends. */
   broadcast: z
     .string()
@@ -115,11 +120,56 @@ export type LeftEvent = z.infer<typeof LeftEventSchema>;
 
 export type SessionEvent = HeartbeatEvent | LeftEvent;
 
+/**
+ * A session instance takes a name: `claims/<name>/<gen>.json`, created exclusively, so of two sessions
+ * starting at once under one name exactly one gets each generation. The highest generation holds the name
+ * while its instance is live; a newcomer takes over a dead holder's name with the next generation.
+ */
+export const ClaimedEventSchema = z.object({
+  v: z.literal(FORMAT_VERSION),
+  kind: z.literal('claimed'),
+  name,
+  instance: z.string().regex(/^[a-z0-9]{8}$/),
+  gen: z.number().int().positive(),
+  atMs: z.number().int().nonnegative(),
+});
+export type ClaimedEvent = z.infer<typeof ClaimedEventSchema>;
+
+/**
+ * A send to a session on another machine, waiting in the sender's outbox (`outbox/<from>/<key>.json`) until
+ * the remote relay has it. `key` doubles as the idempotency key: a retry after a lost answer is stored once.
+ */
+export const OutboxEventSchema = SentEventSchema.omit({ kind: true, origin: true, broadcast: true }).extend({
+  kind: z.literal('outbox'),
+  /** The recipient's machine; absent when the relay is to find the one live session named `to`. */
+  toMachine: name.optional(),
+});
+export type OutboxEvent = z.infer<typeof OutboxEventSchema>;
+
+/** The outcome of an outbox entry, created exclusively at `forwarded/<from>/<key>.json`; the entry then goes. */
+export const ForwardedEventSchema = z.object({
+  v: z.literal(FORMAT_VERSION),
+  kind: z.literal('forwarded'),
+  key,
+  from: name,
+  atMs: z.number().int().nonnegative(),
+  /** Where the relay put it (`machine:name`), or the address asked for when it was refused. */
+  to: z.string().max(300),
+  /** `delivered`: the relay stored it (or had it already: `duplicate`); `refused`: it never will. */
+  outcome: z.enum(['delivered', 'refused']),
+  duplicate: z.boolean().optional(),
+  reason: z.string().max(1000).optional(),
+});
+export type ForwardedEvent = z.infer<typeof ForwardedEventSchema>;
+
 export const EventSchema = z.discriminatedUnion('kind', [
   SentEventSchema,
   ConsumedEventSchema,
   ExpiredEventSchema,
   HeartbeatEventSchema,
   LeftEventSchema,
+  ClaimedEventSchema,
+  OutboxEventSchema,
+  ForwardedEventSchema,
 ]);
 export type RelayEvent = z.infer<typeof EventSchema>;

@@ -15,8 +15,23 @@ import { validateName } from './names.js';
  *   snapshots/                  projections written by `clean`
  *   quarantine/                 corrupt files that `clean` moved aside (never deleted)
  *   tmp/                        files being written, linked into place once complete
+ *   outbox/<from>/<key>.json    sends to another machine not yet taken by the remote relay
+ *   forwarded/<from>/<key>.json the outcome of each outbox entry, created exclusively
  */
-export type Area = 'inbox' | 'settled' | 'archive' | 'sent' | 'sessions' | 'snapshots' | 'quarantine' | 'tmp';
+export type Area =
+  | 'inbox'
+  | 'settled'
+  | 'archive'
+  | 'sent'
+  | 'sessions'
+  | 'snapshots'
+  | 'quarantine'
+  | 'tmp'
+  // sends to other machines, waiting for the remote relay, and their outcomes (src/relay/outbox.ts)
+  | 'outbox'
+  | 'forwarded'
+  // who holds a session name: claims/<name>/<generation>.json, the highest generation wins
+  | 'claims';
 
 export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.RELAY_HOME;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fsError } from '../errors.js';
 import { createEventFile } from './append.js';
 import type {
+  ClaimedEvent,
   HeartbeatEvent,
   LeftEvent,
   RelayEvent,
@@ -22,6 +23,7 @@ export interface Problem {
 
 export type ProblemSink = (problem: Problem) => void;
 
+const CLAIM_FILE = /^\d{10}\.json$/;
 export const SESSION_FILE = /^(\d{13}-\d{8})-([a-z0-9]{8})\.json$/;
 
 /** The event log on disk: the layout of `paths.ts`, each write atomic, each read validated. */
@@ -210,6 +212,33 @@ export class Store {
     return (await this.list(this.paths.dir(area))).filter((n) => !n.startsWith('.'));
   }
 
+  /** The highest claim on a session name, or undefined when nobody ever claimed it. */
+  async topClaim(name: string): Promise<ClaimedEvent | undefined> {
+    const dir = this.paths.dir('claims', name);
+    const gens = (await this.list(dir)).filter((f) => CLAIM_FILE.test(f)).sort();
+    for (let i = gens.length - 1; i >= 0; i--) {
+      const read = await readEventFile(path.join(dir, gens[i] as string));
+      if (read.ok && read.event.kind === 'claimed' && read.event.name === name) return read.event;
+      if (!read.ok && !read.missing) this.report(path.join(dir, gens[i] as string), read.reason);
+    }
+    return undefined;
+  }
+
+  /** Creates a claim exclusively: true when this caller got that generation of the name. */
+  async claim(event: ClaimedEvent): Promise<boolean> {
+    const file = this.paths.file('claims', event.name, `${String(event.gen).padStart(10, '0')}.json`);
+    const won = (await createEventFile(this.tmp(), file, JSON.stringify(event))) === 'created';
+    if (won && event.gen > 2) {
+      // Generations below the one just superseded can never win again.
+      const old = String(event.gen - 1).padStart(10, '0');
+      for (const f of await this.list(this.paths.dir('claims', event.name))) {
+        if (CLAIM_FILE.test(f) && f < `${old}.json`)
+          await fs.rm(this.paths.file('claims', event.name, f), { force: true });
+      }
+    }
+    return won;
+  }
+
   /** File names in `area/<name>/`, unfiltered (clean looks at what the readers skip). */
   async filesIn(
     area: 'inbox' | 'archive' | 'settled' | 'sessions' | 'tmp',
@@ -223,10 +252,20 @@ export class Store {
     const rel = path.relative(this.root, file);
     if (rel.startsWith('..') || path.isAbsolute(rel))
       throw new Error(`refusing to quarantine ${file}: outside the store`);
-    const into = path.join(this.paths.dir('quarantine'), rel);
-    await fs.mkdir(path.dirname(into), { recursive: true });
-    await fs.rename(file, into);
-    return into;
+    const base = path.join(this.paths.dir('quarantine'), rel);
+    await fs.mkdir(path.dirname(base), { recursive: true });
+    // link(2), not rename(2): an earlier file quarantined under the same path must not be replaced.
+    for (let n = 0; ; n++) {
+      const into = n === 0 ? base : `${base}.${n}`;
+      try {
+        await fs.link(file, into);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw e;
+      }
+      await fs.rm(file, { force: true });
+      return into;
+    }
   }
 
   private async list(dir: string): Promise<string[]> {
@@ -239,8 +278,7 @@ export class Store {
 }
 
 function keyOf(file: string, dir: string, store: Store): string[] {
-  if (!file.endsWith('.json')) return [];
-  const key = file.slice(0, -'.json'.length);
+  const key = file.endsWith('.json') ? file.slice(0, -'.json'.length) : '';
   if (KEY_PATTERN.test(key)) return [key];
   store.report(`${dir}/${file}`, 'is not a message file name the relay writes');
   return [];

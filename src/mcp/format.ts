@@ -6,9 +6,12 @@ import type { HeartbeatEvent, SentEvent } from '../log/events.js';
  * the published seed are kept (`1 new message(s):`, `  [request|local] From frontend: …`).
  */
 
-/** Body lines after the first are indented deeper than any header, so a body cannot forge a message. */
+/**
+ * Body lines after the first are indented deeper than any header, so a body cannot forge a message. Every
+ * character that some reader takes for a line break (VT, FF, NEL, U+2028, U+2029) counts as one here.
+ */
 function indentBody(body: string): string {
-  return body.replace(/\r\n?/g, '\n').split('\n').join('\n    ');
+  return body.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/).join('\n    ');
 }
 
 export function formatMessage(m: SentEvent): string {
@@ -26,6 +29,18 @@ export function formatPoll(messages: readonly SentEvent[], remaining: number): s
 
 export function formatSent(event: SentEvent, live: boolean): string {
   return live ? `Sent #${event.id} to ${event.to}.` : `Queued #${event.id} for ${event.to} (not live now).`;
+}
+
+/** A send through the remote relay: there already, or waiting in the outbox (`state: queued`). */
+export function formatRemoteSent(
+  event: SentEvent,
+  remote: { to: string; state: 'sent' | 'queued'; live: boolean; note?: string | undefined },
+): string {
+  if (remote.state === 'queued')
+    return `Queued #${event.id} for ${remote.to} (${remote.note ?? 'relay unreachable; retrying'}).`;
+  return remote.live
+    ? `Sent #${event.id} to ${remote.to}.`
+    : `Queued #${event.id} for ${remote.to} (not live now).`;
 }
 
 export function formatBroadcast(events: readonly SentEvent[]): string {

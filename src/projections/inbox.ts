@@ -59,8 +59,11 @@ export function isExpired(message: SentEvent, now: number): boolean {
 
 export interface InboxCounts {
   readonly queued: number;
+  /** Consumed events, including those of messages later put back (see `returned`). */
   readonly delivered: number;
   readonly expired: number;
+  /** Messages put back after their first delivery reached nobody: `delivered − returned` reached a model. */
+  readonly returned: number;
 }
 
 /** How many messages of one inbox wait, were delivered, or expired. */
@@ -68,12 +71,14 @@ export function inboxCounts(state: InboxState, to: string): InboxCounts {
   let queued = 0;
   let delivered = 0;
   let expired = 0;
+  let returned = 0;
   for (const message of state.messages.values()) {
     if (message.to !== to) continue;
+    if (message.restoredFrom !== undefined) returned++;
     const outcome = state.settled.get(message.key);
     if (outcome === undefined) queued++;
     else if (outcome.kind === 'consumed') delivered++;
     else expired++;
   }
-  return { queued, delivered, expired };
+  return { queued, delivered, expired, returned };
 }

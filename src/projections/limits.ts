@@ -33,7 +33,11 @@ export function checkBody(body: string, limits: Limits): void {
  * log) already reach the limit; says when the oldest leaves the window.
  */
 export function checkRate(recentSendTimes: readonly number[], now: number, limits: Limits): void {
-  const inWindow = recentSendTimes.filter((t) => now - t < RATE_WINDOW_MS).sort((a, b) => a - b);
+  // A stamp more than a window ahead means the wall clock stepped back: it cannot be told apart from an old
+  // send, so it no longer counts (else a step back of an hour would block the sender for an hour).
+  const inWindow = recentSendTimes
+    .filter((t) => now - t < RATE_WINDOW_MS && t - now < RATE_WINDOW_MS)
+    .sort((a, b) => a - b);
   if (inWindow.length < limits.sendsPerMinute) return;
   const oldest = inWindow[inWindow.length - limits.sendsPerMinute] ?? now;
   const retryAfter = Math.max(1, Math.ceil((oldest + RATE_WINDOW_MS - now) / 1000));

@@ -51,7 +51,7 @@ export interface LivenessView {
 }
 
 export function isLive(beat: HeartbeatEvent, view: LivenessView): boolean {
-  if (view.now - beat.atMs > view.windowMs) return false;
+  if (view.now - beat.atMs >= view.windowMs) return false;
   return beat.machine !== view.machine || view.isPidAlive(beat.pid);
 }
 

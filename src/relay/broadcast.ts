@@ -11,7 +11,8 @@ export async function broadcastMessage(
 ): Promise<SentEvent[]> {
   const type = validateType(input.type);
   checkBody(input.message, ctx.config.limits);
-  const recipients = (await listLiveSessions(ctx)).map((s) => s.name).filter((n) => n !== ctx.me.name);
-  if (recipients.length === 0) return [];
+  // Listed inside the send queue, so the broadcast keeps its place among this sender's calls.
+  const recipients = async () =>
+    (await listLiveSessions(ctx)).map((s) => s.name).filter((n) => n !== ctx.me.name);
   return appendMessages(ctx, recipients, input.message, type);
 }

@@ -96,7 +96,12 @@ async function sweepInboxes(
           quarantined.push(await ctx.store.quarantine(path.join(dir, file)));
         continue;
       }
-      if (read.event.kind === 'sent' && isExpired(read.event, now)) {
+      if (read.event.kind !== 'sent' || read.event.key !== key || read.event.to !== to) {
+        // A misplaced event: readers skip it forever, so it is moved aside like a corrupt one.
+        quarantined.push(await ctx.store.quarantine(path.join(dir, file)));
+        continue;
+      }
+      if (isExpired(read.event, now)) {
         if (await ctx.store.settle({ v: 1, kind: 'expired', key, to, atMs: now, reason: 'ttl' })) expired++;
         await ctx.store.archive(to, key);
       }
@@ -112,6 +117,10 @@ async function sweepSessions(
 ): Promise<{ stale: number; dropped: number }> {
   const stale = staleInstances(await readSessions(ctx), livenessView(ctx));
   for (const beat of stale) {
+    // The `left` must sort after the instance's last heartbeat, stamped by another process's clock (same
+    // millisecond, or a wall clock that stepped back); otherwise the heartbeat stays its newest event.
+    const last = parseStamp(beat.at);
+    if (last) ctx.clock.observe(last);
     await leave(ctx, 'stale', { ...ctx.me, name: beat.name, instance: beat.instance });
   }
   let dropped = 0;
@@ -157,6 +166,24 @@ async function stageArchive(ctx: RelayContext, staging: string): Promise<number>
 }
 
 /**
+ * A clean killed between moving a message into the staging folder and moving its outcome left the outcome
+ * in settled/, where no later clean would look: bring it along, so the snapshot still counts it.
+ */
+async function completeStagedPairs(ctx: RelayContext, staging: string): Promise<void> {
+  const staged = new Set(await fs.readdir(staging));
+  for (const file of staged) {
+    if (!file.startsWith('archive-')) continue;
+    const read = await readEventFile(path.join(staging, file));
+    if (!read.ok || read.event.kind !== 'sent') continue;
+    const { to, key } = read.event;
+    if (staged.has(`settled-${to}-${key}.json`)) continue;
+    const outcome = ctx.store.paths.file('settled', to, `${key}.json`);
+    if (await fs.stat(outcome).catch(() => undefined))
+      await moveInto(staging, outcome, `settled-${to}-${key}.json`);
+  }
+}
+
+/**
  * Writes the staged events into one segment file, adds their counts to the snapshot, then removes the
  * staging folder. Re-run after a crash at any step, it finishes the job without counting twice: a staging
  * folder whose segment the snapshot already lists is only removed.
@@ -167,6 +194,7 @@ async function finishStaging(ctx: RelayContext, staging: string, snapshot: Snaps
     await fs.rm(staging, { recursive: true, force: true });
     return snapshot;
   }
+  await completeStagedPairs(ctx, staging);
   const totals = structuredClone(snapshot.totals);
   const lines: string[] = [];
   for (const file of (await fs.readdir(staging)).sort()) {
@@ -174,10 +202,15 @@ async function finishStaging(ctx: RelayContext, staging: string, snapshot: Snaps
     if (!read.ok) continue;
     const event: RelayEvent = read.event;
     lines.push(JSON.stringify(event));
-    if (event.kind === 'consumed' || event.kind === 'expired') {
-      const t = totals[event.to] ?? { delivered: 0, expired: 0 };
+    if (
+      event.kind === 'consumed' ||
+      event.kind === 'expired' ||
+      (event.kind === 'sent' && event.restoredFrom)
+    ) {
+      const t = totals[event.to] ?? { delivered: 0, expired: 0, returned: 0 };
       if (event.kind === 'consumed') t.delivered++;
-      else t.expired++;
+      else if (event.kind === 'expired') t.expired++;
+      else t.returned++;
       totals[event.to] = t;
     }
   }
@@ -219,6 +252,12 @@ export async function cleanStore(
   try {
     let snapshot = await readSnapshot(ctx.store);
     const snapshots = ctx.store.paths.dir('snapshots');
+    // The new staging folder must sort after every earlier one whatever this process's clock says (another
+    // process in the same ms, a clock stepped back): a reused name would be taken for work already counted.
+    for (const name of [snapshot.at, ...(await fs.readdir(snapshots))]) {
+      const stamp = parseStamp(name.replace(/^(segment|packing)-/, '').replace(/\.jsonl$/, ''));
+      if (stamp) ctx.clock.observe(stamp);
+    }
     for (const leftover of (await fs.readdir(snapshots)).filter((f) => f.startsWith('packing-'))) {
       snapshot = await finishStaging(ctx, path.join(snapshots, leftover), snapshot);
     }

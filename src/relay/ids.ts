@@ -8,3 +8,12 @@ export function randomId(length: number): string {
   for (let i = 0; i < length; i++) id += ALPHABET[randomInt(ALPHABET.length)];
   return id;
 }
+
+/**
+ * A message id: six random digits. The model sees it on every message and writes it back in `reply_to`;
+ * digits cost it about half the tokens of letters. Unique enough among the messages one conversation sees,
+ * and the message key (stamp + id) stays unique regardless.
+ */
+export function messageId(): string {
+  return String(randomInt(1_000_000)).padStart(6, '0');
+}

@@ -52,17 +52,6 @@ export async function leave(
   await ctx.store.compactSession(me.name, me.instance, file);
 }
 
-/** Live instances of `name` other than `instance`. */
-async function rivals(ctx: RelayContext, name: string, instance: string): Promise<HeartbeatEvent[]> {
-  const state = foldSessions(await ctx.store.latestSessionEvents());
-  const view = livenessView(ctx);
-  const out: HeartbeatEvent[] = [];
-  for (const event of state.get(name)?.values() ?? []) {
-    if (event.kind === 'heartbeat' && event.instance !== instance && isLive(event, view)) out.push(event);
-  }
-  return out;
-}
-
 function candidates(desired: string): string[] {
   const out = [desired];
   const stem = desired.slice(0, 124);
@@ -70,22 +59,44 @@ function candidates(desired: string): string[] {
   return out;
 }
 
+/** True when `instance` has a live heartbeat under `name`. */
+async function isLiveInstance(ctx: RelayContext, name: string, instance: string): Promise<boolean> {
+  const event = foldSessions(await ctx.store.latestSessionEvents())
+    .get(name)
+    ?.get(instance);
+  return event?.kind === 'heartbeat' && isLive(event, livenessView(ctx));
+}
+
 /**
- * Joins the relay under the first free name of `desired`, `desired-2`, `desired-3`…: free means no other
- * live instance holds it. Two sessions starting at once may both pick a name; each then re-reads, and the
- * one that joined later (by heartbeat stamp, instance id breaking ties) leaves and tries the next name.
+ * Joins the relay under the first free name of `desired`, `desired-2`, `desired-3`…. A name is held by the
+ * instance of its highest claim (`claims/<name>/<gen>.json`) while that instance is live. Claims are
+ * created exclusively, so of two sessions starting at once exactly one gets each generation; the loser
+ * looks again and moves on. The heartbeat is written before the claim, so whoever reads a claim also finds
+ * its holder live.
  */
 export async function join(ctx: RelayContext, desired: string): Promise<Identity> {
   for (const name of candidates(desired)) {
-    if ((await rivals(ctx, name, ctx.me.instance)).length > 0) continue;
     const first = heartbeat(ctx, { ...ctx.me, name, joined: '' });
     const me: Identity = { ...ctx.me, name, joined: first.joined };
-    await ctx.store.appendSessionEvent(first);
-    const earlier = (await rivals(ctx, name, me.instance)).filter(
-      (r) => r.joined < me.joined || (r.joined === me.joined && r.instance < me.instance),
-    );
-    if (earlier.length === 0) return me;
-    await leave(ctx, 'exit', me);
+    let announced = false;
+    for (;;) {
+      const top = await ctx.store.topClaim(name);
+      if (top && top.instance !== me.instance && (await isLiveInstance(ctx, name, top.instance))) break;
+      if (!announced) {
+        await ctx.store.appendSessionEvent(first);
+        announced = true;
+      }
+      const claim = {
+        v: 1,
+        kind: 'claimed',
+        name,
+        instance: me.instance,
+        gen: (top?.gen ?? 0) + 1,
+        atMs: Math.floor(ctx.clock.wall()),
+      } as const;
+      if (await ctx.store.claim(claim)) return me;
+    }
+    if (announced) await leave(ctx, 'exit', me);
   }
   // Every suffix is held: share the name rather than refuse to start; exactly-once still holds.
   const first = heartbeat(ctx, { ...ctx.me, name: desired, joined: '' });

@@ -14,7 +14,11 @@ const SnapshotSchema = z.object({
   at: z.string(),
   totals: z.record(
     z.string(),
-    z.object({ delivered: z.number().int().nonnegative(), expired: z.number().int().nonnegative() }),
+    z.object({
+      delivered: z.number().int().nonnegative(),
+      expired: z.number().int().nonnegative(),
+      returned: z.number().int().nonnegative().default(0),
+    }),
   ),
   segments: z.array(z.string()),
 });

@@ -96,11 +96,12 @@ export async function readStatus(ctx: RelayContext): Promise<StatusReport> {
       ...(await ctx.store.readArea('settled', name)),
     ];
     const counts = inboxCounts(foldInbox(events), name);
-    const packed = snapshot.totals[name] ?? { delivered: 0, expired: 0 };
+    const packed = snapshot.totals[name] ?? { delivered: 0, expired: 0, returned: 0 };
     inboxes.push({
       name,
       queued: counts.queued,
-      delivered: counts.delivered + packed.delivered,
+      // A message put back after a cancelled request counts once, by the delivery that reached a model.
+      delivered: counts.delivered + packed.delivered - counts.returned - packed.returned,
       expired: counts.expired + packed.expired,
     });
   }

@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  BroadcastCommand,
+  CleanCommand,
+  CrashCommand,
+  ExpireCommand,
+  HeartbeatCommand,
+  PollCommand,
+  RestartCommand,
+  SendCommand,
+  TickCommand,
+} from './commands.js';
+import { NAMES, type Real, reached, setup, TTL_MS, teardown } from './world.js';
+
+const name = fc.constantFrom(...NAMES);
+
+const commands = fc.commands(
+  [
+    fc
+      .tuple(name, name, fc.integer({ min: 1, max: 4 }), fc.boolean())
+      .map(([from, to, n, concurrent]) => new SendCommand(from, to, n, concurrent)),
+    fc
+      .tuple(name, name, fc.integer({ min: 1, max: 4 }), fc.boolean())
+      .map(([from, to, n, concurrent]) => new SendCommand(from, to, n, concurrent)),
+    name.map((n) => new PollCommand(n, false)),
+    name.map((n) => new PollCommand(n, true)),
+    name.map((n) => new PollCommand(n, true)),
+    name.map((n) => new BroadcastCommand(n)),
+    name.map((n) => new HeartbeatCommand(n)),
+    fc.integer({ min: 0, max: 20_000 }).map((ms) => new TickCommand(ms)),
+    fc.integer({ min: 0, max: 5_000 }).map((ms) => new ExpireCommand(TTL_MS + ms)),
+    fc.constant(new CleanCommand()),
+    fc
+      .tuple(fc.constantFrom('temp', 'settle', 'kill' as const), fc.nat(1000))
+      .map(([kind, pick]) => new CrashCommand(kind, pick)),
+    fc.nat(1000).map((pick) => new CrashCommand('packing', pick)),
+    fc.nat(1000).map((pick) => new CrashCommand('settle', pick)),
+    fc.oneof(
+      name.map((n) => new RestartCommand(n)),
+      fc.constant(new CleanCommand()),
+    ),
+  ],
+  { maxCommands: 40, size: 'max' },
+);
+
+describe('relay model (fast-check model-based)', () => {
+  afterAll(() => {
+    // Printed so a run shows how much each interesting case was exercised.
+    console.error('model cases reached:', JSON.stringify(reached));
+  });
+
+  it('INV-ONCE, INV-ORDER, INV-FOLD, INV-COMPACT: random sends, polls, races, expiry, cleans and crashes agree with the model', async () => {
+    await fc.assert(
+      fc.asyncProperty(commands, async (cmds) => {
+        let real: Real | undefined;
+        try {
+          await fc.asyncModelRun(async () => {
+            const world = await setup();
+            real = world.real;
+            return world;
+          }, cmds);
+        } finally {
+          await teardown(real);
+        }
+      }),
+      { numRuns: 30 },
+    );
+    // A property that never reached a case proves nothing about it.
+    for (const [kind, count] of Object.entries(reached)) {
+      expect(count, `case "${kind}" was never reached`).toBeGreaterThan(0);
+    }
+  });
+});
