@@ -102,6 +102,61 @@ export function buildProgram(): Command {
       .action(lazy(() => import(`./commands/${verb}.js`)));
   }
 
+  const relay = program
+    .command('relay')
+    .description('run the HTTP relay that connects sessions on different machines (keys: relay keys --help)')
+    .option('--port <port>', 'TCP port (0: any free one, printed at start)', '8787')
+    .option(
+      '--host <host>',
+      'address to listen on (put a TLS reverse proxy in front for other machines)',
+      '127.0.0.1',
+    )
+    .option('--data <dir>', 'keys and, for the embedded backend, messages (default ~/.claude-relay-server)')
+    .option(
+      '--backend <kind>',
+      'embedded (this process, zero setup) | nats (several relays on NATS JetStream)',
+      'embedded',
+    )
+    .option('--nats-url <url>', 'NATS server(s) for --backend nats', 'nats://127.0.0.1:4222')
+    .option('--nats-prefix <name>', 'names the stream, subjects and KV bucket on NATS', 'CLAUDE_RELAY')
+    .option('--rate-limit <n>', 'requests a minute allowed per API key', '600')
+    .option(
+      '--lease-seconds <n>',
+      'how long a polled message waits for its ack before it is handed out again',
+      '30',
+    )
+    .option('--quiet', 'no line per request on stderr')
+    .action(lazy(() => import('./commands/relay.js')));
+  const keys = relay.command('keys').description('API keys of this relay: one per machine, stored hashed');
+  // `--data` after `keys add` is taken by `relay` itself, so the key commands read it with the parent's options.
+  const keysCommand =
+    (name: 'add' | 'list' | 'revoke') =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args[args.length - 1] as Command;
+      const run = (await import('./commands/relay-keys.js'))[name] as Run;
+      const positional = args.slice(0, -2);
+      process.exitCode = await run(...([...positional, command.optsWithGlobals()] as never[]));
+    };
+  keys
+    .command('add')
+    .description('make a key for a machine; printed once')
+    .argument('<machine>', 'the machine name (its RELAY_MACHINE_NAME)')
+    .option('--data <dir>', 'the relay data directory (default ~/.claude-relay-server)')
+    .option('--json', 'print JSON')
+    .action(keysCommand('add'));
+  keys
+    .command('list')
+    .description('list machines with keys (fingerprints only)')
+    .option('--data <dir>', 'the relay data directory (default ~/.claude-relay-server)')
+    .option('--json', 'print JSON')
+    .action(keysCommand('list'));
+  keys
+    .command('revoke')
+    .description('revoke every key of a machine; a running relay refuses them at once')
+    .argument('<machine>', 'the machine name')
+    .option('--data <dir>', 'the relay data directory (default ~/.claude-relay-server)')
+    .action(keysCommand('revoke'));
+
   return program;
 }
 

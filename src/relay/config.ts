@@ -4,6 +4,7 @@ import { RelayError } from '../errors.js';
 import { toName, validateName } from '../log/names.js';
 import { defaultRoot } from '../log/paths.js';
 import { DEFAULT_LIMITS, type Limits } from '../projections/limits.js';
+import { type RemoteConfig, remoteFromEnv } from './remote-config.js';
 
 /** Everything a relay session reads from its environment, resolved once at start. */
 export interface RelayConfig {
@@ -17,6 +18,8 @@ export interface RelayConfig {
   readonly limits: Limits;
   readonly heartbeatMs: number;
   readonly liveWindowMs: number;
+  /** The relay for other machines (RELAY_REMOTE_URL + RELAY_API_KEY); absent: this machine only. */
+  readonly remote?: RemoteConfig;
 }
 
 export const HEARTBEAT_MS = 30_000;
@@ -44,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     machineRaw !== undefined && machineRaw !== ''
       ? validateName(machineRaw, 'RELAY_MACHINE_NAME')
       : toName(os.hostname(), 'localhost');
+  const remote = remoteFromEnv(env);
   return {
     root: defaultRoot(env),
     desiredName,
@@ -57,5 +61,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     },
     heartbeatMs: positiveInt(env, 'RELAY_HEARTBEAT_MS', HEARTBEAT_MS),
     liveWindowMs: LIVE_WINDOW_MS,
+    ...(remote === undefined ? {} : { remote }),
   };
 }

@@ -4,7 +4,7 @@ import { MESSAGE_TYPES, type MessageType, type SentEvent } from '../log/events.j
 import { validateName } from '../log/names.js';
 import { checkBody, checkRate, RATE_WINDOW_MS } from '../projections/limits.js';
 import type { RelayContext } from './context.js';
-import { randomId } from './ids.js';
+import { messageId, randomId } from './ids.js';
 import { listLiveSessions } from './sessions.js';
 
 export interface SendInput {
@@ -26,10 +26,12 @@ export function validateType(type: unknown): MessageType {
 
 export function validateReplyTo(replyTo: unknown): string | undefined {
   if (replyTo === undefined || replyTo === '') return undefined;
-  if (typeof replyTo === 'string' && /^[a-z0-9]{6}$/.test(replyTo)) return replyTo;
+  // A model copies the id as relay_poll shows it, `#482113`; the `#` is not part of the id.
+  const id = typeof replyTo === 'string' ? replyTo.replace(/^#/, '') : replyTo;
+  if (typeof id === 'string' && /^[a-z0-9]{6}$/.test(id)) return id;
   throw new RelayError(
     'bad_input',
-    `Expected \`reply_to\` to be a message id like "k3x9p2" (as relay_poll shows it), got ${JSON.stringify(String(replyTo)).slice(0, 30)}.`,
+    `Expected \`reply_to\` to be a message id like "482113" (as relay_poll shows it), got ${JSON.stringify(String(replyTo)).slice(0, 30)}.`,
   );
 }
 
@@ -60,7 +62,7 @@ function makeEvent(
   broadcast?: string,
 ): SentEvent {
   const at = formatStamp(ctx.clock.tick());
-  const id = randomId(6);
+  const id = messageId();
   return {
     v: 1,
     kind: 'sent',
@@ -81,25 +83,29 @@ function makeEvent(
 
 /**
  * Appends copies of one message for each recipient, durably, after the size and rate checks. One call
- * counts once against the rate limit. Runs in the sender's queue, so sends land in call order.
+ * counts once against the rate limit. Runs in the sender's queue, so sends land in call order. When the
+ * recipients depend on the log (who is live, who exists), pass a function: it runs inside the queue, so a
+ * slower look-up cannot let a later call overtake an earlier one. No recipients: nothing is sent or counted.
  */
 export async function appendMessages(
   ctx: RelayContext,
-  recipients: readonly string[],
+  recipients: readonly string[] | (() => Promise<readonly string[]>),
   body: string,
   type: MessageType,
   replyTo?: string,
 ): Promise<SentEvent[]> {
   checkBody(body, ctx.config.limits);
   return ctx.sends.run(async () => {
+    const to = typeof recipients === 'function' ? await recipients() : recipients;
+    if (to.length === 0) return [];
     const { times, stale } = await recentSends(ctx, ctx.me.name);
     checkRate(times, ctx.clock.wall(), ctx.config.limits);
-    const broadcast = recipients.length > 1 ? randomId(6) : undefined;
+    const broadcast = to.length > 1 ? randomId(6) : undefined;
     const events: SentEvent[] = [];
-    for (const [i, to] of recipients.entries()) {
-      const event = makeEvent(ctx, to, body, type, replyTo, broadcast);
+    for (const [i, name] of to.entries()) {
+      const event = makeEvent(ctx, name, body, type, replyTo, broadcast);
       // Only the last copy is indexed: the index counts calls, and its newest stamp is the clock's memory.
-      await ctx.store.appendSent(event, i === recipients.length - 1 ? ctx.me.name : undefined);
+      await ctx.store.appendSent(event, i === to.length - 1 ? ctx.me.name : undefined);
       events.push(event);
     }
     await ctx.store.unindexSent(ctx.me.name, stale);
@@ -116,16 +122,25 @@ export async function sendMessage(
   const type = validateType(input.type);
   const replyTo = validateReplyTo(input.replyTo);
   checkBody(input.message, ctx.config.limits);
-  const live = await listLiveSessions(ctx);
-  const isLive = live.some((s) => s.name === to);
-  if (!isLive && !(await ctx.store.sessionNames()).includes(to)) {
-    const names = live.map((s) => s.name).join(', ') || 'none';
-    throw new RelayError(
-      'unknown_session',
-      `No session named "${to}" has ever joined this relay (live: ${names}); check the name with relay_sessions.`,
-    );
-  }
-  const [event] = await appendMessages(ctx, [to], input.message, type, replyTo);
+  let isLive = false;
+  const [event] = await appendMessages(
+    ctx,
+    async () => {
+      const live = await listLiveSessions(ctx);
+      isLive = live.some((s) => s.name === to);
+      if (!isLive && !(await ctx.store.sessionNames()).includes(to)) {
+        const names = live.map((s) => s.name).join(', ') || 'none';
+        throw new RelayError(
+          'unknown_session',
+          `No session named "${to}" has ever joined this relay (live: ${names}); check the name with relay_sessions.`,
+        );
+      }
+      return [to];
+    },
+    input.message,
+    type,
+    replyTo,
+  );
   if (!event) throw new Error('appendMessages returned no event');
   return { event, live: isLive };
 }

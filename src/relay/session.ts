@@ -8,7 +8,9 @@ import { InboxWatch } from './inbox-watch.js';
 import { type LongPollOptions, longPoll } from './long-poll.js';
 import { beat, join, leave, newInstanceId } from './membership.js';
 import { type PollOptions, type PollResult, pollInbox } from './poll.js';
-import { type SendInput, sendMessage } from './send.js';
+import type { RemoteLink } from './remote-link.js';
+import { type RoutedSend, sendRouted } from './remote-send.js';
+import type { SendInput } from './send.js';
 import { SerialQueue } from './serial.js';
 import { listLiveSessions } from './sessions.js';
 
@@ -60,6 +62,8 @@ export class RelaySession {
   readonly renamedFrom: string | undefined;
   private readonly onError: (e: unknown) => void;
   private watcher: InboxWatch | undefined;
+  /** The link to the remote relay, when RELAY_REMOTE_URL is set. */
+  private link: RemoteLink | undefined;
 
   private constructor(context: RelayContext, renamedFrom: string | undefined, onError: (e: unknown) => void) {
     this.context = context;
@@ -78,6 +82,12 @@ export class RelaySession {
     );
     session.timer = setInterval(() => session.heartbeat(), options.config.heartbeatMs);
     session.timer.unref();
+    if (options.config.remote) {
+      // Loaded only with a relay configured: the HTTP client stays out of every other start.
+      const { RemoteLink } = await import('./remote-link.js');
+      session.link = new RemoteLink(() => session.context, options.config.remote, session.onError);
+      session.link.start(options.config.heartbeatMs);
+    }
     return session;
   }
 
@@ -101,8 +111,19 @@ export class RelaySession {
     return this.beating;
   }
 
-  send(input: SendInput): Promise<{ event: SentEvent; live: boolean }> {
-    return sendMessage(this.context, input);
+  /** To a local session, or (`machine:name`, or a name unknown here) through the remote relay. */
+  send(input: SendInput): Promise<RoutedSend> {
+    return sendRouted(this.context, this.link, input);
+  }
+
+  /** The live sessions of other machines as `machine:name`; undefined without a relay or when it is unreachable. */
+  async remoteSessions() {
+    return this.link?.remoteSessions();
+  }
+
+  /** The remote relay link, for status and tests; undefined when none is configured. */
+  get remote(): RemoteLink | undefined {
+    return this.link;
   }
 
   poll(options: Omit<PollOptions, 'name'>): Promise<PollResult> {
@@ -134,6 +155,7 @@ export class RelaySession {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.watcher?.close();
+    await this.link?.stop();
     await this.beating;
     await leave(this.context).catch(this.onError);
   }

@@ -1,5 +1,6 @@
 import { formatUptime, tildePath } from '../../mcp/format.js';
 import { loadConfig } from '../../relay/config.js';
+import { formatRemoteStatus, readRemoteStatus } from '../../relay/remote-status.js';
 import { createContext } from '../../relay/session.js';
 import { readStatus } from '../../relay/status.js';
 import { logProblem } from '../log.js';
@@ -14,8 +15,9 @@ export async function run(options: { json?: boolean }): Promise<number> {
   const config = loadConfig();
   const ctx = createContext({ config, name: 'cli', onProblem: logProblem });
   const report = await readStatus(ctx);
+  const remote = await readRemoteStatus(ctx);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ ...report, machine: config.machine }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...report, machine: config.machine, remote }, null, 2)}\n`);
     return 0;
   }
   const now = Date.now();
@@ -36,7 +38,7 @@ export async function run(options: { json?: boolean }): Promise<number> {
   lines.push('inboxes (queued / delivered / expired):');
   if (report.inboxes.length === 0) lines.push('  (none)');
   for (const i of report.inboxes) lines.push(`  - ${i.name}: ${i.queued} / ${i.delivered} / ${i.expired}`);
-  lines.push('remote relay: not configured');
+  lines.push(...formatRemoteStatus(remote));
   if (report.tempFiles > 0)
     lines.push(`${report.tempFiles} temporary file(s) in tmp/ (claude-relay clean removes old ones)`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { RelaySession } from '../../relay/session.js';
-import { formatSent } from '../format.js';
+import { formatRemoteSent, formatSent } from '../format.js';
 import type { ToolSpec } from '../tool-list.js';
 import { text } from './text.js';
 
@@ -25,8 +25,8 @@ export function registerSendTool(server: McpServer, session: RelaySession): void
     sendTool.name,
     { description: sendTool.description, inputSchema: sendTool.inputSchema },
     async ({ to, message, type, reply_to }) => {
-      const { event, live } = await session.send({ to, message, type, replyTo: reply_to });
-      return text(formatSent(event, live));
+      const { event, live, remote } = await session.send({ to, message, type, replyTo: reply_to });
+      return text(remote ? formatRemoteSent(event, remote) : formatSent(event, live));
     },
   );
 }

@@ -13,7 +13,8 @@ export const sessionsTool = {
 
 export function registerSessionsTool(server: McpServer, session: RelaySession, notices: Notices): void {
   server.registerTool(sessionsTool.name, { description: sessionsTool.description }, async () => {
-    const sessions = await session.sessions();
+    // Sessions of other machines (through the remote relay, if any) follow as `machine:name`.
+    const sessions = [...(await session.sessions()), ...((await session.remoteSessions()) ?? [])];
     return text(notices.prefix(formatSessions(sessions, session.name, session.ctx.clock.wall())));
   });
 }

@@ -1,0 +1,309 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { createEventFile } from '../../log/append.js';
+import { formatStamp, HybridClock } from '../../log/clock.js';
+import type { HeartbeatEvent, SentEvent } from '../../log/events.js';
+import { isValidName, validateName } from '../../log/names.js';
+import { type ProblemSink, Store } from '../../log/store.js';
+import { isExpired } from '../../projections/inbox.js';
+import { foldSessions, liveSessions } from '../../projections/sessions.js';
+import type { Backend, BackendHealth, BackendOptions, PollRequest, StoredMessage } from '../backend.js';
+import { POLL_MAX_BYTES } from '../backend.js';
+import { HttpError } from '../errors.js';
+import type { HeartbeatBody, LeasedMessage, Presence } from '../protocol.js';
+
+/** How often a waiting poll looks again without being woken (a lease ran out, another process wrote). */
+const RESCAN_MS = 1000;
+const RELAY_INSTANCE = 'relay000';
+
+/**
+ * The relay's storage on the project's own event log: one store per machine under `<data>/machines/<m>/`,
+ * laid out exactly like a client's `RELAY_HOME` (inbox, settled, archive, sessions), so `claude-relay status`
+ * with `RELAY_HOME` set to one of them shows it. A message's key is its file name, so a retried send finds
+ * its first copy (`link(2)` says EEXIST) and an ack is the exclusive `consumed` event. Leases live in memory:
+ * one relay process per data directory (several relays share NATS instead).
+ */
+export class EmbeddedBackend implements Backend {
+  readonly kind = 'embedded' as const;
+  private readonly root: string;
+  private readonly options: BackendOptions;
+  private readonly now: () => number;
+  private readonly clock: HybridClock;
+  private readonly stores = new Map<string, Store>();
+  private readonly leases = new Map<string, number>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly joined = new Map<string, string>();
+  private readonly onProblem: ProblemSink;
+  private closed = false;
+
+  constructor(dataDir: string, options: BackendOptions, onProblem: ProblemSink = () => {}) {
+    this.root = path.resolve(dataDir, 'machines');
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.clock = new HybridClock(this.now);
+    this.onProblem = onProblem;
+  }
+
+  private store(machine: string): Store {
+    let store = this.stores.get(machine);
+    if (!store) {
+      store = new Store(path.join(this.root, validateName(machine, 'machine')), this.onProblem);
+      this.stores.set(machine, store);
+    }
+    return store;
+  }
+
+  async health(): Promise<BackendHealth> {
+    try {
+      await fs.mkdir(this.root, { recursive: true });
+      await fs.access(this.root, fs.constants.W_OK);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, detail: `data directory not writable (${(e as NodeJS.ErrnoException).code})` };
+    }
+  }
+
+  async send(m: StoredMessage): Promise<{ duplicate: boolean }> {
+    const store = this.store(m.toMachine);
+    // A key that was already settled is the retry of a send that was delivered: storing it again would only
+    // leave a copy that no poll can settle a second time, but there is no reason to write it.
+    if (await store.readSettled(m.to, m.key)) return { duplicate: true };
+    const event: SentEvent = {
+      v: 1,
+      kind: 'sent',
+      key: m.key,
+      id: m.id,
+      at: m.key.slice(0, 22),
+      sentAt: m.sentAt,
+      from: m.from,
+      machine: m.fromMachine,
+      origin: m.fromMachine,
+      to: m.to,
+      type: m.type,
+      body: m.body,
+      ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
+      ttlMs: m.ttlMs,
+    };
+    const target = store.paths.file('inbox', m.to, `${m.key}.json`);
+    const result = await createEventFile(store.paths.dir('tmp'), target, JSON.stringify(event));
+    if (result === 'created') this.wake(m.toMachine, m.to);
+    return { duplicate: result === 'exists' };
+  }
+
+  async known(machine: string, name: string): Promise<boolean> {
+    const dir = this.store(machine).paths.dir('sessions', name);
+    return (await fs.stat(dir).catch(() => undefined))?.isDirectory() === true;
+  }
+
+  async heartbeat(machine: string, name: string, beat: HeartbeatBody): Promise<void> {
+    const store = this.store(machine);
+    const at = formatStamp(this.clock.tick());
+    const id = `${machine}\0${name}\0${beat.instance}`;
+    const joined = this.joined.get(id) ?? at;
+    this.joined.set(id, joined);
+    const event: HeartbeatEvent = {
+      v: 1,
+      kind: 'heartbeat',
+      name,
+      instance: beat.instance,
+      at,
+      atMs: Math.floor(this.now()),
+      pid: beat.pid,
+      cwd: beat.cwd,
+      machine,
+      startedAt: beat.startedAt,
+      joined,
+      ...(beat.client === undefined ? {} : { client: beat.client }),
+    };
+    const file = await store.appendSessionEvent(event);
+    await store.compactSession(name, beat.instance, file);
+  }
+
+  async leave(machine: string, name: string, instance: string): Promise<void> {
+    const store = this.store(machine);
+    const file = await store.appendSessionEvent({
+      v: 1,
+      kind: 'left',
+      name,
+      instance,
+      at: formatStamp(this.clock.tick()),
+      atMs: Math.floor(this.now()),
+      reason: 'exit',
+    });
+    await store.compactSession(name, instance, file);
+    this.joined.delete(`${machine}\0${name}\0${instance}`);
+  }
+
+  async live(machine: string, name: string): Promise<boolean> {
+    return (await this.sessionsOf(machine)).some((s) => s.name === name);
+  }
+
+  async sessions(): Promise<Presence[]> {
+    let machines: string[];
+    try {
+      machines = (await fs.readdir(this.root)).filter(isValidName).sort();
+    } catch {
+      return [];
+    }
+    const out: Presence[] = [];
+    for (const machine of machines) out.push(...(await this.sessionsOf(machine)));
+    return out;
+  }
+
+  private async sessionsOf(machine: string): Promise<Presence[]> {
+    const view = {
+      now: this.now(),
+      windowMs: this.options.liveWindowMs,
+      // No machine's pid can be checked from here: liveness is the heartbeat's age alone.
+      machine: '',
+      isPidAlive: () => true,
+    };
+    const state = foldSessions(await this.store(machine).latestSessionEvents());
+    return liveSessions(state, view).map((beat) => ({
+      machine,
+      name: beat.name,
+      instance: beat.instance,
+      pid: beat.pid,
+      cwd: beat.cwd,
+      startedAt: beat.startedAt,
+      lastSeen: beat.atMs,
+      ...(beat.client === undefined ? {} : { client: beat.client }),
+    }));
+  }
+
+  async poll(machine: string, name: string, request: PollRequest): Promise<LeasedMessage[]> {
+    const deadline = this.now() + request.waitMs;
+    for (;;) {
+      const leased = await this.lease(machine, name, request.max);
+      if (request.signal?.aborted) {
+        for (const m of leased) this.leases.delete(this.leaseId(machine, name, m.key));
+        return [];
+      }
+      const left = deadline - this.now();
+      if (leased.length > 0 || left <= 0 || this.closed) return leased;
+      await this.waitForWake(machine, name, Math.min(left, RESCAN_MS), request.signal);
+    }
+  }
+
+  async ack(machine: string, name: string, tokens: readonly string[]): Promise<number> {
+    const store = this.store(machine);
+    for (const token of tokens) {
+      if (!/^\d{13}-\d{8}-[a-z0-9]{6}$/.test(token)) {
+        throw new HttpError(
+          400,
+          'bad_ack',
+          `The ack token ${JSON.stringify(token.slice(0, 40))} is not one this relay gave out; send back the \`ack\` of a polled message.`,
+        );
+      }
+    }
+    let acked = 0;
+    for (const token of tokens) {
+      const lease = this.leaseId(machine, name, token);
+      if (!(await store.readSettled(name, token))) {
+        // Only a message that is in this inbox can be settled: an ack cannot plant outcomes for future keys.
+        const inbox = store.paths.file('inbox', name, `${token}.json`);
+        if (!(await fs.stat(inbox).catch(() => undefined))) {
+          this.leases.delete(lease);
+          continue;
+        }
+        const by = { name, machine, pid: 0, instance: RELAY_INSTANCE };
+        const atMs = Math.floor(this.now());
+        await store.settle({ v: 1, kind: 'consumed', key: token, to: name, atMs, via: 'poll', by });
+      }
+      await store.archive(name, token);
+      // Only now: while the outcome was being written, the lease kept other polls off this message.
+      this.leases.delete(lease);
+      acked++;
+    }
+    return acked;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const set of this.waiters.values()) for (const wake of set) wake();
+    this.waiters.clear();
+  }
+
+  private leaseId(machine: string, name: string, key: string): string {
+    return `${machine}\0${name}\0${key}`;
+  }
+
+  /** Claims messages nobody holds a running lease on; the claim is made before any await, so two polls never share one. */
+  private async lease(machine: string, name: string, max: number): Promise<LeasedMessage[]> {
+    const store = this.store(machine);
+    const out: LeasedMessage[] = [];
+    let bytes = 0;
+    for (const key of await store.inboxKeys(name)) {
+      if (out.length >= max) break;
+      const id = this.leaseId(machine, name, key);
+      const now = this.now();
+      const until = this.leases.get(id);
+      if (until !== undefined && until > now) continue;
+      this.leases.set(id, now + this.options.leaseMs);
+      const release = () => this.leases.delete(id);
+      if (await store.readSettled(name, key)) {
+        release();
+        await store.archive(name, key);
+        continue;
+      }
+      const message = await store.readInbox(name, key);
+      if (!message) {
+        release();
+        continue;
+      }
+      if (isExpired(message, Math.floor(now))) {
+        await store.settle({ v: 1, kind: 'expired', key, to: name, atMs: Math.floor(now), reason: 'ttl' });
+        await store.archive(name, key);
+        release();
+        continue;
+      }
+      const size = Buffer.byteLength(message.body, 'utf8');
+      if (out.length > 0 && bytes + size > POLL_MAX_BYTES) {
+        release();
+        break;
+      }
+      bytes += size;
+      out.push({
+        key,
+        id: message.id,
+        from: message.from,
+        fromMachine: message.origin ?? message.machine,
+        to: name,
+        type: message.type,
+        body: message.body,
+        ...(message.replyTo === undefined ? {} : { replyTo: message.replyTo }),
+        sentAt: message.sentAt,
+        ttlMs: message.ttlMs,
+        ack: key,
+      });
+    }
+    return out;
+  }
+
+  private wake(machine: string, name: string): void {
+    const set = this.waiters.get(`${machine}\0${name}`);
+    if (!set) return;
+    for (const wake of set) wake();
+  }
+
+  private waitForWake(machine: string, name: string, ms: number, signal?: AbortSignal): Promise<void> {
+    const id = `${machine}\0${name}`;
+    return new Promise((resolve) => {
+      let set = this.waiters.get(id);
+      if (!set) {
+        set = new Set();
+        this.waiters.set(id, set);
+      }
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
