@@ -29,6 +29,12 @@ export function pushModeFromEnv(env: NodeJS.ProcessEnv = process.env): PushMode 
   );
 }
 
+/** Claude Code is the one client known to read channel pushes; others get none unless asked. */
+export function choosePush(configured: PushMode | undefined, clientName: string | undefined): PushMode {
+  if (configured !== undefined) return configured;
+  return clientName === 'claude-code' ? 'notify' : 'off';
+}
+
 /** Meta keys become attributes of the <channel> tag the model reads: identifiers only, never the body. */
 export function channelMeta(m: SentEvent): Record<string, string> {
   return {
@@ -116,7 +122,11 @@ export class ChannelPush {
   private async notify(): Promise<void> {
     const ctx = this.session.ctx;
     const fresh: SentEvent[] = [];
-    for (const key of await ctx.store.inboxKeys(this.session.name)) {
+    const keys = await ctx.store.inboxKeys(this.session.name);
+    // Forget what has left the inbox, so the set stays as small as the unread mail.
+    const present = new Set(keys);
+    for (const key of this.notified) if (!present.has(key)) this.notified.delete(key);
+    for (const key of keys) {
       if (this.notified.has(key)) continue;
       this.notified.add(key);
       const m = await ctx.store.readInbox(this.session.name, key);

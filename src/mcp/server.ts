@@ -1,8 +1,9 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { RelaySession } from '../relay/session.js';
 import { formatRenamed } from './format.js';
 import { Notices } from './notices.js';
-import type { PushMode } from './push.js';
+import { choosePush, type PushMode } from './push.js';
 import { listToolsCompactly } from './tool-list.js';
 import { broadcastTool, registerBroadcastTool } from './tools/broadcast.js';
 import { pollTool, registerPollTool } from './tools/poll.js';
@@ -17,8 +18,8 @@ export const DELIVER_INSTRUCTIONS =
 
 /**
  * Wires the four tools to one joined session; the tools hold no state of their own. `push` decides whether
- * the claude/channel capability is declared (`undefined`: declared, the mode is chosen once the client is
- * known).
+ * the claude/channel capability is declared (`undefined`: the mode is chosen once the client is known, so
+ * the capability is declared only to a client whose mode will not be `off`).
  */
 export function createMcpServer(session: RelaySession, version: string, push?: PushMode): McpServer {
   const declare = push !== 'off';
@@ -29,6 +30,19 @@ export function createMcpServer(session: RelaySession, version: string, push?: P
       ...(push === 'deliver' ? { instructions: DELIVER_INSTRUCTIONS } : {}),
     },
   );
+  if (push === undefined) {
+    // The SDK builds its answer to `initialize` with getCapabilities() (private in its types) after it has
+    // read the client's name: the first moment the mode, and so the capability, can be chosen.
+    const inner = server.server as unknown as { getCapabilities: () => ServerCapabilities };
+    const declared = inner.getCapabilities.bind(server.server);
+    inner.getCapabilities = () => {
+      const all = declared();
+      if (choosePush(undefined, server.server.getClientVersion()?.name) !== 'off') return all;
+      const { 'claude/channel': _channel, ...others } = all.experimental ?? {};
+      const { experimental: _experimental, ...rest } = all;
+      return Object.keys(others).length > 0 ? { ...rest, experimental: others } : rest;
+    };
+  }
   const notices = new Notices(
     session.renamedFrom === undefined ? [] : [formatRenamed(session.name, session.renamedFrom)],
   );

@@ -1,7 +1,7 @@
 import { RelayError } from '../errors.js';
 import type { SentEvent } from '../log/events.js';
 import type { RelayContext } from './context.js';
-import { randomId } from './ids.js';
+import { messageId } from './ids.js';
 import type { InboxWatch } from './inbox-watch.js';
 import { type PollResult, pollInbox } from './poll.js';
 
@@ -58,7 +58,7 @@ export async function longPoll(
  */
 export async function restore(ctx: RelayContext, messages: readonly SentEvent[]): Promise<void> {
   for (const m of messages) {
-    const id = randomId(6);
-    await ctx.store.appendSent({ ...m, id, key: `${m.at}-${id}` });
+    const id = messageId();
+    await ctx.store.appendSent({ ...m, id, key: `${m.at}-${id}`, restoredFrom: m.key });
   }
 }

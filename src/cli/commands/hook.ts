@@ -30,8 +30,9 @@ export async function run(): Promise<number> {
     try {
       json = JSON.parse(raw);
     } catch {
+      const got = raw.trim() === '' ? 'got none' : `got ${JSON.stringify(raw.trim().slice(0, 40))}`;
       process.stderr.write(
-        'claude-relay hook: expected a hook event as JSON on stdin (Claude Code sends one); got none.\n',
+        `claude-relay hook: expected a hook event as JSON on stdin (Claude Code sends one); ${got}.\n`,
       );
       return 0;
     }

@@ -1,17 +1,11 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { ChannelPush, type PushMode, pushModeFromEnv } from '../../mcp/push.js';
+import { ChannelPush, choosePush, pushModeFromEnv } from '../../mcp/push.js';
 import { createMcpServer } from '../../mcp/server.js';
 import { loadConfig } from '../../relay/config.js';
 import { ancestorsOf } from '../../relay/process-tree.js';
 import { RelaySession } from '../../relay/session.js';
 import { packageVersion } from '../../version.js';
 import { logError, logProblem } from '../log.js';
-
-/** Claude Code is the one client known to read channel pushes; others get none unless asked. */
-function choosePush(configured: PushMode | undefined, clientName: string | undefined): PushMode {
-  if (configured !== undefined) return configured;
-  return clientName === 'claude-code' ? 'notify' : 'off';
-}
 
 /** `claude-relay serve`: joins the relay and answers MCP over stdio until the client closes stdin. */
 export async function run(options: { push?: string } = {}): Promise<number> {

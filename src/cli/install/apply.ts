@@ -5,17 +5,20 @@ import type { Target } from './targets.js';
 
 /**
  * Applies config edits with a printed diff. Before the first edit of a file, its original bytes are kept
- * beside it (`<file>.claude-relay.bak`, empty when the file did not exist). Uninstall restores those bytes
- * exactly when the file is still just as install left it, so install + uninstall is a byte-for-byte round
- * trip; when the user changed it since, only our entries are taken out.
+ * beside it (`<file>.claude-relay.bak`), or, when it did not exist, an empty `<file>.claude-relay.absent`
+ * marker. Uninstall restores those bytes exactly (or removes the file and the folder install made for it)
+ * when the file is still just as install left it, so install + uninstall is a byte-for-byte round trip;
+ * when the user changed it since, only our entries are taken out.
  */
 export const BACKUP_SUFFIX = '.claude-relay.bak';
+export const ABSENT_SUFFIX = '.claude-relay.absent';
 
 export interface Change {
   readonly file: string;
   readonly before: string | undefined;
   /** undefined: the file is removed (it did not exist before install). */
   readonly after: string | undefined;
+  /** Install: where to keep the original (a `.bak` copy, or an `.absent` marker). */
   readonly backup?: string;
 }
 
@@ -28,14 +31,19 @@ async function read(file: string): Promise<string | undefined> {
   }
 }
 
+async function exists(file: string): Promise<boolean> {
+  return (await read(file)) !== undefined;
+}
+
 export async function planInstall(targets: readonly Target[]): Promise<Change[]> {
   const changes: Change[] = [];
   for (const t of targets) {
     const before = await read(t.file);
     const after = t.add(before);
     if (after === before) continue;
-    const hasBackup = (await read(t.file + BACKUP_SUFFIX)) !== undefined;
-    changes.push({ file: t.file, before, after, ...(hasBackup ? {} : { backup: t.file + BACKUP_SUFFIX }) });
+    const kept = (await exists(t.file + BACKUP_SUFFIX)) || (await exists(t.file + ABSENT_SUFFIX));
+    const backup = t.file + (before === undefined ? ABSENT_SUFFIX : BACKUP_SUFFIX);
+    changes.push({ file: t.file, before, after, ...(kept ? {} : { backup }) });
   }
   return changes;
 }
@@ -46,10 +54,11 @@ export async function planUninstall(targets: readonly Target[]): Promise<Change[
     const before = await read(t.file);
     if (before === undefined) continue;
     const original = await read(t.file + BACKUP_SUFFIX);
+    const wasAbsent = await exists(t.file + ABSENT_SUFFIX);
     let after: string | undefined;
-    if (original !== undefined && t.add(original === '' ? undefined : original) === before) {
-      after = original === '' ? undefined : original;
-    } else {
+    if (original !== undefined && t.add(original) === before) after = original;
+    else if (wasAbsent && t.add(undefined) === before) after = undefined;
+    else {
       after = t.remove(before);
       if (after === before) continue;
     }
@@ -71,7 +80,8 @@ export function describe(change: Change): string {
 }
 
 export async function apply(change: Change, uninstalling: boolean): Promise<void> {
-  if (change.after !== undefined) await fs.mkdir(path.dirname(change.file), { recursive: true });
+  const dir = path.dirname(change.file);
+  if (change.after !== undefined) await fs.mkdir(dir, { recursive: true });
   if (change.backup !== undefined) {
     // Exclusive: a backup already there is the true original, from an earlier install.
     await fs
@@ -82,5 +92,10 @@ export async function apply(change: Change, uninstalling: boolean): Promise<void
   }
   if (change.after === undefined) await fs.rm(change.file, { force: true });
   else await fs.writeFile(change.file, change.after);
-  if (uninstalling) await fs.rm(change.file + BACKUP_SUFFIX, { force: true });
+  if (!uninstalling) return;
+  const wasAbsent = await exists(change.file + ABSENT_SUFFIX);
+  await fs.rm(change.file + BACKUP_SUFFIX, { force: true });
+  await fs.rm(change.file + ABSENT_SUFFIX, { force: true });
+  // The folder install created for a new file goes too, but only when nothing else is in it.
+  if (wasAbsent && change.after === undefined) await fs.rmdir(dir).catch(() => {});
 }

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import {
   formatJson,
   parseJsonConfig,
@@ -41,11 +42,13 @@ function jsonTarget(
   edit: (c: ReturnType<typeof parseJsonConfig>) => ReturnType<typeof parseJsonConfig>,
   undo: typeof edit,
 ): Target {
-  return {
-    file,
-    add: (text) => formatJson(edit(parseJsonConfig(text, file))),
-    remove: (text) => formatJson(undo(parseJsonConfig(text, file))),
+  // A file that needs no edit keeps its bytes: re-serialising it would rewrite the user's formatting.
+  const change = (text: string | undefined, how: typeof edit) => {
+    const config = parseJsonConfig(text, file);
+    const changed = how(config);
+    return text !== undefined && isDeepStrictEqual(changed, config) ? text : formatJson(changed);
   };
+  return { file, add: (text) => change(text, edit), remove: (text) => change(text, undo) };
 }
 
 /** The files `install` edits for a client and scope, and what it puts in each. */
