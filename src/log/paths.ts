@@ -33,6 +33,9 @@ export type Area =
   // who holds a session name: claims/<name>/<generation>.json, the highest generation wins
   | 'claims';
 
+/** `sessions/<name>/<stamp>-<instance>.json`. */
+export const SESSION_FILE = /^(\d{13}-\d{8})-([a-z0-9]{8})\.json$/;
+
 export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.RELAY_HOME;
   return path.resolve(fromEnv && fromEnv.length > 0 ? fromEnv : path.join(os.homedir(), '.claude-relay'));

@@ -12,7 +12,7 @@ import type {
   SettledEvent,
 } from './events.js';
 import { KEY_PATTERN } from './events.js';
-import { StorePaths } from './paths.js';
+import { SESSION_FILE, StorePaths } from './paths.js';
 import { listNames, readEventFile } from './read.js';
 
 /** A file the log had to skip: reported, never fatal, never deleted. */
@@ -24,7 +24,8 @@ export interface Problem {
 export type ProblemSink = (problem: Problem) => void;
 
 const CLAIM_FILE = /^\d{10}\.json$/;
-export const SESSION_FILE = /^(\d{13}-\d{8})-([a-z0-9]{8})\.json$/;
+
+export { SESSION_FILE };
 
 /** The event log on disk: the layout of `paths.ts`, each write atomic, each read validated. */
 export class Store {

@@ -159,6 +159,15 @@ describe('claude-relay hook', () => {
     expect(ran.stderr).toMatch(/^claude-relay/);
   });
 
+  it('a stray file among the session folders does not keep mail from its session', async () => {
+    const root = await store();
+    await deliverMail(root, GOLDEN, [{ from: 'api', body: 'past the stray file' }]);
+    await fs.writeFile(path.join(root, 'sessions', '.DS_Store'), 'finder');
+    const ran = await hook(root, prompt('/home/dev/projects/golden'));
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toContain('past the stray file');
+  });
+
   it('without a matching serve, RELAY_SESSION_NAME names the session, else the basename of the cwd', async () => {
     const root = await tempDir();
     for (const n of ['named', 'from-cwd']) await joinOnce(root, n);

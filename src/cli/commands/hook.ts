@@ -1,11 +1,8 @@
 import type { SentEvent } from '../../log/events.js';
 import { formatPoll } from '../../mcp/format.js';
 import { loadConfig } from '../../relay/config.js';
-import { findSessionName } from '../../relay/find-session.js';
-import { deliverByHook, HookEventSchema } from '../../relay/hook.js';
+import { canDeliver, mayHaveMail } from '../../relay/hook-precheck.js';
 import { ancestorsOf } from '../../relay/process-tree.js';
-import { createContext } from '../../relay/session.js';
-import { listLiveSessions } from '../../relay/sessions.js';
 import { logError, logProblem } from '../log.js';
 
 async function readStdin(): Promise<string> {
@@ -21,14 +18,15 @@ export function formatForModel(messages: readonly SentEvent[], remaining: number
 /**
  * `claude-relay hook`: run by Claude Code on UserPromptSubmit, SessionStart, PostToolUse and Stop, with
  * the event as JSON on stdin. Prints hook JSON when mail waits, and nothing at all otherwise. A hook that
- * fails can block the user, so every failure is reported on stderr and the exit code is still 0.
+ * fails can block the user, so every failure is reported on stderr and the exit code is still 0. Only
+ * light modules are loaded until a message may be waiting; the schemas and the store come after.
  */
 export async function run(): Promise<number> {
   try {
     const raw = await readStdin();
-    let json: unknown;
+    let json: { hook_event_name?: unknown; cwd?: unknown; stop_hook_active?: unknown };
     try {
-      json = JSON.parse(raw);
+      json = JSON.parse(raw) as typeof json;
     } catch {
       const got = raw.trim() === '' ? 'got none' : `got ${JSON.stringify(raw.trim().slice(0, 40))}`;
       process.stderr.write(
@@ -36,17 +34,35 @@ export async function run(): Promise<number> {
       );
       return 0;
     }
-    const parsed = HookEventSchema.safeParse(json);
-    if (!parsed.success) {
+    if (typeof json?.hook_event_name !== 'string') {
       process.stderr.write(
         'claude-relay hook: the event on stdin has no "hook_event_name"; run this only as a client hook.\n',
       );
       return 0;
     }
+    if (!canDeliver(json)) return 0;
+    const cwd = typeof json.cwd === 'string' ? json.cwd : undefined;
+    const config = loadConfig(process.env, cwd ?? process.cwd());
+    const ancestors = ancestorsOf(process.pid);
+    if (!(await mayHaveMail(config, ancestors, cwd))) return 0;
+
+    const [{ deliverByHook, HookEventSchema }, { createContext }, { listLiveSessions }, { findSessionName }] =
+      await Promise.all([
+        import('../../relay/hook.js'),
+        import('../../relay/session.js'),
+        import('../../relay/sessions.js'),
+        import('../../relay/find-session.js'),
+      ]);
+    const parsed = HookEventSchema.safeParse(json);
+    if (!parsed.success) {
+      process.stderr.write(
+        `claude-relay hook: the event on stdin is not a hook event (${parsed.error.issues[0]?.message}).\n`,
+      );
+      return 0;
+    }
     const event = parsed.data;
-    const config = loadConfig(process.env, event.cwd ?? process.cwd());
     const probe = createContext({ config, onProblem: logProblem });
-    const name = findSessionName(await listLiveSessions(probe), ancestorsOf(process.pid), config, event.cwd);
+    const name = findSessionName(await listLiveSessions(probe), ancestors, config, event.cwd);
     const ctx = createContext({ config, name, onProblem: logProblem });
     const out = await deliverByHook(ctx, event, formatForModel);
     if (out) process.stdout.write(`${JSON.stringify(out)}\n`);
