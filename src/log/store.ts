@@ -155,29 +155,34 @@ export class Store {
   /** The newest event of each instance of each session: what the sessions projection needs, and no more. */
   async latestSessionEvents(): Promise<SessionEvent[]> {
     const out: SessionEvent[] = [];
-    for (const name of await this.sessionNames()) {
-      let dir: string;
-      try {
-        dir = this.paths.dir('sessions', name);
-      } catch {
-        this.report(`${this.paths.dir('sessions')}/${name}`, 'is not a valid session name');
+    for (const name of await this.sessionNames()) out.push(...(await this.latestSessionEventsOf(name)));
+    return out;
+  }
+
+  /** The newest event of each instance of one session name: a send asks only about its recipient. */
+  async latestSessionEventsOf(name: string): Promise<SessionEvent[]> {
+    let dir: string;
+    try {
+      dir = this.paths.dir('sessions', name);
+    } catch {
+      this.report(`${this.paths.dir('sessions')}/${name}`, 'is not a valid session name');
+      return [];
+    }
+    const newest = new Map<string, string>();
+    for (const file of await this.list(dir).catch(() => [] as string[])) {
+      const m = SESSION_FILE.exec(file);
+      if (!m) {
+        if (!file.endsWith('.tmp')) this.report(`${dir}/${file}`, 'is not a session event file name');
         continue;
       }
-      const newest = new Map<string, string>();
-      for (const file of await this.list(dir)) {
-        const m = SESSION_FILE.exec(file);
-        if (!m) {
-          if (!file.endsWith('.tmp')) this.report(`${dir}/${file}`, 'is not a session event file name');
-          continue;
-        }
-        const instance = m[2] as string;
-        const prev = newest.get(instance);
-        if (prev === undefined || file > prev) newest.set(instance, file);
-      }
-      for (const file of newest.values()) {
-        const event = await this.readSessionFile(name, file);
-        if (event) out.push(event);
-      }
+      const instance = m[2] as string;
+      const prev = newest.get(instance);
+      if (prev === undefined || file > prev) newest.set(instance, file);
+    }
+    const out: SessionEvent[] = [];
+    for (const file of newest.values()) {
+      const event = await this.readSessionFile(name, file);
+      if (event) out.push(event);
     }
     return out;
   }

@@ -3,7 +3,8 @@ import { formatStamp, parseStamp } from '../log/clock.js';
 import { MESSAGE_TYPES, type MessageType, type SentEvent } from '../log/events.js';
 import { validateName } from '../log/names.js';
 import { checkBody, checkRate, RATE_WINDOW_MS } from '../projections/limits.js';
-import type { RelayContext } from './context.js';
+import { foldSessions, liveSessions } from '../projections/sessions.js';
+import { livenessView, type RelayContext } from './context.js';
 import { messageId, randomId } from './ids.js';
 import { listLiveSessions } from './sessions.js';
 
@@ -126,10 +127,11 @@ export async function sendMessage(
   const [event] = await appendMessages(
     ctx,
     async () => {
-      const live = await listLiveSessions(ctx);
-      isLive = live.some((s) => s.name === to);
-      if (!isLive && !(await ctx.store.sessionNames()).includes(to)) {
-        const names = live.map((s) => s.name).join(', ') || 'none';
+      // Only the recipient's own session folder is read: a send must not cost more as sessions come and go.
+      const mine = await ctx.store.latestSessionEventsOf(to);
+      isLive = liveSessions(foldSessions(mine), livenessView(ctx)).length > 0;
+      if (mine.length === 0 && !(await ctx.store.sessionNames()).includes(to)) {
+        const names = (await listLiveSessions(ctx)).map((s) => s.name).join(', ') || 'none';
         throw new RelayError(
           'unknown_session',
           `No session named "${to}" has ever joined this relay (live: ${names}); check the name with relay_sessions.`,
