@@ -92,6 +92,8 @@ export function figureKeys(sizes: readonly number[]): string[] {
     'latency.sendToPoll',
     'latency.sendToLongPoll',
     'latency.sendToPush',
+    'latency.hookEmpty',
+    'latency.hookMail',
     'throughput.send1',
     'throughput.send4',
     ...sizes.map((n) => `poll.elsewhere.${n}`),

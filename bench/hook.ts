@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/relay/config.js';
 import { beat } from '../src/relay/membership.js';
 import { sendMessage } from '../src/relay/send.js';
 import { createContext } from '../src/relay/session.js';
+import { track, untrack } from './children.js';
 import { runCli } from './cli.js';
 import type { Figure } from './figures.js';
+import { monoMs, summarize, timed } from './stats.js';
 import { tokens } from './tokenize.js';
 import { BODIES, SENDER } from './tokens.js';
 
@@ -15,7 +18,27 @@ import { BODIES, SENDER } from './tokens.js';
  */
 const BODY = BODIES[0];
 
-export async function measureHook(root: string, store: string, f: Record<string, Figure>): Promise<void> {
+/** Node starting and exiting an empty script: the floor under any hook command. */
+async function nodeAlone(): Promise<number> {
+  const t = monoMs();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    track(child.pid);
+    child.on('error', reject);
+    child.on('exit', () => {
+      untrack(child.pid);
+      resolve();
+    });
+  });
+  return monoMs() - t;
+}
+
+export async function measureHook(
+  root: string,
+  store: string,
+  f: Record<string, Figure>,
+  runs = 15,
+): Promise<void> {
   const project = path.join(root, 'hooked');
   await fs.mkdir(project, { recursive: true });
   const config = (name: string) => loadConfig({ RELAY_HOME: store, RELAY_SESSION_NAME: name }, project);
@@ -46,5 +69,39 @@ export async function measureHook(root: string, store: string, f: Record<string,
     unit: 'tokens',
     value: tokens(shown) - tokens(BODY),
     note: `counted on ${JSON.stringify(shown)}`,
+  };
+
+  // Time: the hook runs on every tool call, so its no-mail run is what a session pays all day long.
+  const idle: number[] = [];
+  const delivering: number[] = [];
+  const node: number[] = [];
+  const sender = createContext({ config: config(SENDER), name: SENDER });
+  for (let i = 0; i < runs; i++) {
+    idle.push((await timed(hook)).ms);
+    await sendMessage(sender, { to: 'hooked', message: BODY });
+    const { ms, result } = await timed(hook);
+    if (!result.includes(BODY)) throw new Error('the timed hook run did not deliver the waiting message');
+    delivering.push(ms);
+    node.push(await nodeAlone());
+  }
+  const n = summarize(node);
+  const beside = { label: 'node alone (spawn → exit)', value: n.median, p99: n.p99, unit: 'ms' } as const;
+  const e = summarize(idle);
+  f['latency.hookEmpty'] = {
+    label: 'claude-relay hook, no mail (every tool call pays this): spawn → exit',
+    unit: 'ms',
+    value: e.median,
+    p99: e.p99,
+    runs: e.runs,
+    beside,
+  };
+  const d = summarize(delivering);
+  f['latency.hookMail'] = {
+    label: 'claude-relay hook delivering one waiting message: spawn → exit',
+    unit: 'ms',
+    value: d.median,
+    p99: d.p99,
+    runs: d.runs,
+    beside,
   };
 }

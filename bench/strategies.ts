@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { runCli } from './cli.js';
-import type { BenchContext } from './context.js';
+import { type BenchContext, reps } from './context.js';
 import { type Figure, type Figures, NOT_BUILT } from './figures.js';
 import { measureHook } from './hook.js';
 import { measurePush } from './push.js';
@@ -100,10 +100,12 @@ export async function measureStrategies(ctx: BenchContext, run: TokenRun): Promi
     }
     // A store of its own: the hook finds its session through its ancestors, and this process is the
     // ancestor of every serve above, so with them live in the same store it would pick one of them.
-    if (strategies.hook) await measureHook(root, path.join(root, 'hook-store'), f);
+    if (strategies.hook) await measureHook(root, path.join(root, 'hook-store'), f, reps(ctx, 15, 3));
     else {
       f['tokens.hook.empty'] = notBuilt('hook on a prompt with no mail');
       f['tokens.hook.message'] = notBuilt('hook on a prompt with one message waiting, beyond the body');
+      f['latency.hookEmpty'] = notBuilt('claude-relay hook, no mail');
+      f['latency.hookMail'] = notBuilt('claude-relay hook delivering one waiting message');
     }
     return { figures: f, strategies, ...(pushIdleTokens === undefined ? {} : { pushIdleTokens }) };
   } finally {
