@@ -21,6 +21,7 @@ const GROUPS: ReadonlyArray<readonly [prefix: string, title: string]> = [
   ['idle.', 'Idle cost of waiting for a message'],
   ['latency.', 'Latency'],
   ['throughput.', 'Throughput'],
+  ['relay.', 'Across machines (relay server)'],
   ['poll.', 'Poll time as the store grows'],
   ['clean.', 'clean'],
   ['startup.', 'Start-up'],

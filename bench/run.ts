@@ -10,6 +10,7 @@ import { idleFigures } from './idle.js';
 import { measureLatency } from './latency.js';
 import { measureMemory } from './memory.js';
 import { measurePollScaling } from './poll-scaling.js';
+import { measureRelay } from './relay.js';
 import { type BenchResult, renderMarkdown, writeResults } from './report.js';
 import { measureStartup } from './startup.js';
 import { monoMs } from './stats.js';
@@ -77,6 +78,7 @@ async function measureAll(ctx: BenchContext): Promise<{ figures: Figures; texts:
   const startup = await phase('start-up', () => measureStartup(ctx));
   const latency = await phase('latency', () => measureLatency(ctx, strategies.strategies));
   const throughput = await phase('throughput', () => measureThroughput(ctx));
+  const relay = await phase('relay', () => measureRelay(ctx));
   const scaling = await phase('poll scaling', () => measurePollScaling(ctx));
   const memory = await phase('memory', () => measureMemory(ctx, scaling.stores));
   // The history store has served its turn; the clean measurement packs a store of its own.
@@ -89,6 +91,7 @@ async function measureAll(ctx: BenchContext): Promise<{ figures: Figures; texts:
     ...startup,
     ...latency,
     ...throughput,
+    ...relay,
     ...scaling.figures,
     ...memory,
     ...clean,
