@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { SentEvent } from '../log/events.js';
 import type { RelayContext } from './context.js';
-import { pollInbox } from './poll.js';
+import { type PollResult, pollInbox } from './poll.js';
 
 /** The fields of a Claude Code hook event that matter here; everything else is ignored. */
 export const HookEventSchema = z
@@ -33,12 +33,16 @@ export async function deliverByHook(
   ctx: RelayContext,
   event: HookEvent,
   format: (messages: readonly SentEvent[], remaining: number) => string,
+  /** Sees the poll behind the answer (what was taken, expired, left): for tests and diagnostics. */
+  observe?: (result: PollResult) => void,
 ): Promise<HookOutput | undefined> {
   const name = event.hook_event_name;
   const isContext = (CONTEXT_EVENTS as readonly string[]).includes(name);
   if (!isContext && name !== 'Stop') return undefined;
   if (name === 'Stop' && event.stop_hook_active === true) return undefined;
-  const { messages, remaining } = await pollInbox(ctx, { via: 'hook', maxBytes: HOOK_MAX_BYTES });
+  const result = await pollInbox(ctx, { via: 'hook', maxBytes: HOOK_MAX_BYTES });
+  observe?.(result);
+  const { messages, remaining } = result;
   if (messages.length === 0) return undefined;
   const text = format(messages, remaining);
   if (name === 'Stop') return { decision: 'block', reason: text };

@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { isRelayError } from '../../src/errors.js';
 import type { SentEvent } from '../../src/log/events.js';
 import { cleanStore } from '../../src/relay/clean.js';
+import { deliverByHook } from '../../src/relay/hook.js';
 import { type PollResult, pollInbox } from '../../src/relay/poll.js';
 import {
   checkInvariants,
@@ -126,10 +127,14 @@ export class BroadcastCommand implements Cmd {
  * polls it at the same moment. INV-ONCE: together they return each unexpired message exactly once;
  * INV-ORDER: what each returns is in send order per sender.
  */
+/** How the primary poller takes mail: each delivery path that puts mail in front of a model. */
+export type DeliveryPath = 'poll' | 'long-poll' | 'hook';
+
 export class PollCommand implements Cmd {
   constructor(
     readonly inbox: Name,
     readonly race: boolean,
+    readonly path: DeliveryPath = 'poll',
   ) {}
   check(): boolean {
     return true;
@@ -138,8 +143,23 @@ export class PollCommand implements Cmd {
     const session = real.sessions.get(this.inbox);
     const window = real.windows.get(this.inbox);
     if (!session || !window) throw new Error(`no session ${this.inbox}`);
-    const primary = (): Promise<PollResult> =>
-      m.sessions.get(this.inbox)?.alive ? session.poll({ via: 'poll' }) : pollInbox(window, { via: 'cli' });
+    const byPath = async (): Promise<PollResult> => {
+      if (this.path === 'long-poll') return session.longPoll({ waitMs: 1 });
+      if (this.path === 'poll') return session.poll({ via: 'poll' });
+      let seen: PollResult | undefined;
+      await deliverByHook(
+        session.ctx,
+        { hook_event_name: 'PostToolUse' },
+        () => '',
+        (r) => {
+          seen = r;
+        },
+      );
+      if (!seen) throw new Error('the hook path took no poll');
+      return seen;
+    };
+    const alive = m.sessions.get(this.inbox)?.alive === true;
+    const primary = (): Promise<PollResult> => (alive ? byPath() : pollInbox(window, { via: 'cli' }));
     const pollers = [primary];
     if (this.race) pollers.push(() => pollInbox(real.cli, { via: 'cli', name: this.inbox }));
     const results = await Promise.all(pollers.map((p) => p()));
@@ -165,6 +185,16 @@ export class PollCommand implements Cmd {
       'INV-LIMITS: each expired message settled once',
     ).toBe(eligible.length);
     if (this.race && results.every((r) => r.messages.length > 0)) reached.raceSplit++;
+    const byPrimary = results[0]?.messages ?? [];
+    if (alive && this.path !== 'poll' && byPrimary.length > 0) {
+      reached[this.path === 'hook' ? 'viaHook' : 'viaLongPoll']++;
+      // INV-VIA: the log says which path put each message in front of a model.
+      const via = this.path === 'hook' ? 'hook' : 'long-poll';
+      for (const e of byPrimary) {
+        const outcome = await session.ctx.store.readSettled(this.inbox, e.key);
+        expect(outcome?.kind === 'consumed' ? outcome.via : outcome?.kind, `INV-VIA: ${e.key}`).toBe(via);
+      }
+    }
     if (eligible.length > 0) reached.expiry++;
     for (const msg of eligible) settle(m, msg.key, 'expired');
     for (const msg of deliverable) settle(m, msg.key, 'polled');

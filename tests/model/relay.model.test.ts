@@ -25,7 +25,8 @@ const commands = fc.commands(
       .map(([from, to, n, concurrent]) => new SendCommand(from, to, n, concurrent)),
     name.map((n) => new PollCommand(n, false)),
     name.map((n) => new PollCommand(n, true)),
-    name.map((n) => new PollCommand(n, true)),
+    fc.tuple(name, fc.boolean()).map(([n, race]) => new PollCommand(n, race, 'long-poll')),
+    fc.tuple(name, fc.boolean()).map(([n, race]) => new PollCommand(n, race, 'hook')),
     name.map((n) => new BroadcastCommand(n)),
     name.map((n) => new HeartbeatCommand(n)),
     fc.integer({ min: 0, max: 20_000 }).map((ms) => new TickCommand(ms)),
@@ -50,7 +51,7 @@ describe('relay model (fast-check model-based)', () => {
     console.error('model cases reached:', JSON.stringify(reached));
   });
 
-  it('INV-ONCE, INV-ORDER, INV-FOLD, INV-COMPACT: random sends, polls, races, expiry, cleans and crashes agree with the model', async () => {
+  it('INV-ONCE, INV-ORDER, INV-FOLD, INV-COMPACT, INV-VIA: random sends, polls (plain, long-poll, hook), races, expiry, cleans and crashes agree with the model', async () => {
     await fc.assert(
       fc.asyncProperty(commands, async (cmds) => {
         let real: Real | undefined;

@@ -88,6 +88,8 @@ export const reached = {
   crashKill: 0,
   rateLimited: 0,
   restart: 0,
+  viaLongPoll: 0,
+  viaHook: 0,
 };
 
 export function isLiveIn(m: Readonly<Model>, name: Name): boolean {
