@@ -11,8 +11,14 @@ import { fsError } from '../errors.js';
  * `kill -9` or a power cut cannot take the event back.
  */
 export interface CreateOptions {
-  /** Further names for the same file (extra index links), made before the directory fsync. */
+  /** Further names for the same file (extra index links), made before the event itself is linked. */
   readonly alsoAt?: readonly string[];
+  /**
+   * Whether the extra links' folders are fsynced too (default yes). An index that only a power cut could
+   * lose (a process crash keeps it: the kernel has it) may skip the second fsync, the costliest step of a
+   * send after the event's own.
+   */
+  readonly syncAlsoAt?: boolean;
 }
 
 export type CreateResult = 'created' | 'exists';
@@ -107,7 +113,7 @@ export async function createEventFile(
           if (e.code !== 'EEXIST') throw e;
         },
       );
-      dirs.add(path.dirname(extra));
+      if (options.syncAlsoAt !== false) dirs.add(path.dirname(extra));
     }
     try {
       await linkInto(tmp, target);

@@ -58,7 +58,9 @@ export class Store {
     const file = `${event.key}.json`;
     const target = this.paths.file('inbox', event.to, file);
     const alsoAt = indexAs === undefined ? [] : [this.paths.file('sent', indexAs, file)];
-    await createEventFile(this.tmp(), target, JSON.stringify(event), { alsoAt });
+    // The sender's index holds its rate window and its clock's memory. A crash or restart keeps it (the
+    // kernel has it), so only the event's own folder is fsynced: one fsync per send, as the raw limit.
+    await createEventFile(this.tmp(), target, JSON.stringify(event), { alsoAt, syncAlsoAt: false });
   }
 
   /** Keys of the messages in an inbox (unsettled, or settled and not yet archived), in delivery order. */

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
-import { RelayError } from '../errors.js';
 import { toName, validateName } from '../log/names.js';
 import { defaultRoot } from '../log/paths.js';
 import { DEFAULT_LIMITS, type Limits } from '../projections/limits.js';
+import { positiveInt } from './env.js';
 import { type RemoteConfig, remoteFromEnv } from './remote-config.js';
 
 /** Everything a relay session reads from its environment, resolved once at start. */
@@ -24,19 +24,6 @@ export interface RelayConfig {
 
 export const HEARTBEAT_MS = 30_000;
 export const LIVE_WINDOW_MS = 120_000;
-
-function positiveInt(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new RelayError(
-      'bad_input',
-      `${key} must be a positive whole number, got ${JSON.stringify(raw.slice(0, 30))}; fix or unset it.`,
-    );
-  }
-  return n;
-}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): RelayConfig {
   const fromEnv = env.RELAY_SESSION_NAME;

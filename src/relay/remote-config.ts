@@ -1,4 +1,5 @@
 import { RelayError } from '../errors.js';
+import { positiveInt } from './env.js';
 
 /** How a `serve` process reaches the remote relay (from RELAY_REMOTE_URL and RELAY_API_KEY). */
 export interface RemoteConfig {
@@ -13,19 +14,6 @@ export interface RemoteConfig {
 
 export const RETRY_MAX_MS = 30_000;
 export const REMOTE_TIMEOUT_MS = 5_000;
-
-function ms(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new RelayError(
-      'bad_input',
-      `${key} must be a positive whole number of milliseconds; fix or unset it.`,
-    );
-  }
-  return n;
-}
 
 /** The remote relay settings, or undefined when RELAY_REMOTE_URL is not set. */
 export function remoteFromEnv(env: NodeJS.ProcessEnv): RemoteConfig | undefined {
@@ -56,7 +44,7 @@ export function remoteFromEnv(env: NodeJS.ProcessEnv): RemoteConfig | undefined 
   return {
     url,
     apiKey: apiKey.trim(),
-    retryMaxMs: ms(env, 'RELAY_REMOTE_RETRY_MAX_MS', RETRY_MAX_MS),
-    timeoutMs: ms(env, 'RELAY_REMOTE_TIMEOUT_MS', REMOTE_TIMEOUT_MS),
+    retryMaxMs: positiveInt(env, 'RELAY_REMOTE_RETRY_MAX_MS', RETRY_MAX_MS, ' of milliseconds'),
+    timeoutMs: positiveInt(env, 'RELAY_REMOTE_TIMEOUT_MS', REMOTE_TIMEOUT_MS, ' of milliseconds'),
   };
 }

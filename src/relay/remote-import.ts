@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
-import type { SentEvent } from '../log/events.js';
 import type { LeasedMessage } from '../remote/protocol.js';
+import { sentEventFrom } from '../remote/sent-event.js';
 import type { RelayContext } from './context.js';
 
 /**
@@ -11,22 +11,7 @@ import type { RelayContext } from './context.js';
  */
 export async function importRemote(ctx: RelayContext, to: string, m: LeasedMessage): Promise<boolean> {
   if (await ctx.store.readSettled(to, m.key)) return false;
-  const event: SentEvent = {
-    v: 1,
-    kind: 'sent',
-    key: m.key,
-    id: m.id,
-    at: m.key.slice(0, 22),
-    sentAt: m.sentAt,
-    from: m.from,
-    machine: m.fromMachine,
-    origin: m.fromMachine,
-    to,
-    type: m.type,
-    body: m.body,
-    ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
-    ttlMs: m.ttlMs,
-  };
+  const event = sentEventFrom(m, to);
   if (await fs.stat(ctx.store.paths.file('inbox', to, `${m.key}.json`)).catch(() => undefined)) return false;
   await ctx.store.appendSent(event);
   return true;

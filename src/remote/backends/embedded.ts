@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createEventFile } from '../../log/append.js';
 import { formatStamp, HybridClock } from '../../log/clock.js';
-import type { HeartbeatEvent, SentEvent } from '../../log/events.js';
+import type { HeartbeatEvent } from '../../log/events.js';
 import { isValidName, validateName } from '../../log/names.js';
 import { type ProblemSink, Store } from '../../log/store.js';
 import { isExpired } from '../../projections/inbox.js';
@@ -11,6 +11,7 @@ import type { Backend, BackendHealth, BackendOptions, PollRequest, StoredMessage
 import { POLL_MAX_BYTES } from '../backend.js';
 import { HttpError } from '../errors.js';
 import type { HeartbeatBody, LeasedMessage, Presence } from '../protocol.js';
+import { sentEventFrom } from '../sent-event.js';
 
 /** How often a waiting poll looks again without being woken (a lease ran out, another process wrote). */
 const RESCAN_MS = 1000;
@@ -68,22 +69,7 @@ export class EmbeddedBackend implements Backend {
     // A key that was already settled is the retry of a send that was delivered: storing it again would only
     // leave a copy that no poll can settle a second time, but there is no reason to write it.
     if (await store.readSettled(m.to, m.key)) return { duplicate: true };
-    const event: SentEvent = {
-      v: 1,
-      kind: 'sent',
-      key: m.key,
-      id: m.id,
-      at: m.key.slice(0, 22),
-      sentAt: m.sentAt,
-      from: m.from,
-      machine: m.fromMachine,
-      origin: m.fromMachine,
-      to: m.to,
-      type: m.type,
-      body: m.body,
-      ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
-      ttlMs: m.ttlMs,
-    };
+    const event = sentEventFrom(m, m.to);
     const target = store.paths.file('inbox', m.to, `${m.key}.json`);
     const result = await createEventFile(store.paths.dir('tmp'), target, JSON.stringify(event));
     if (result === 'created') this.wake(m.toMachine, m.to);
