@@ -1,3 +1,4 @@
+import { isRelayError, RelayError } from '../../errors.js';
 import { validateName } from '../../log/names.js';
 import { loadConfig } from '../../relay/config.js';
 import { sendMessage } from '../../relay/send.js';
@@ -17,6 +18,12 @@ export async function run(
     message,
     type: options.type,
     replyTo: options.replyTo,
+  }).catch((e: unknown) => {
+    // At a terminal the list of sessions is `claude-relay status`, not the model's relay_sessions tool.
+    if (isRelayError(e) && e.code === 'unknown_session') {
+      throw new RelayError(e.code, e.message.replace('with relay_sessions', 'with claude-relay status'));
+    }
+    throw e;
   });
   process.stdout.write(`${live ? 'sent' : 'queued (not live now)'} #${event.id} to ${event.to}\n`);
   return 0;
