@@ -23,6 +23,7 @@ export interface Problem {
 
 export type ProblemSink = (problem: Problem) => void;
 
+const SENT_INDEX_MAX_AGE_MS = 1000;
 const CLAIM_FILE = /^\d{10}\.json$/;
 
 export { SESSION_FILE };
@@ -32,6 +33,7 @@ export class Store {
   readonly paths: StorePaths;
   private readonly onProblem: ProblemSink;
   private readonly reported = new Set<string>();
+  private readonly sentIndex = new Map<string, { mtime: bigint; keys: string[]; readAt: number }>();
 
   constructor(root: string, onProblem: ProblemSink = () => {}) {
     this.paths = new StorePaths(root);
@@ -60,7 +62,16 @@ export class Store {
     const alsoAt = indexAs === undefined ? [] : [this.paths.file('sent', indexAs, file)];
     // The sender's index holds its rate window and its clock's memory. A crash or restart keeps it (the
     // kernel has it), so only the event's own folder is fsynced: one fsync per send, as the raw limit.
+    const dir = indexAs === undefined ? undefined : this.paths.dir('sent', indexAs);
+    const before = dir === undefined ? undefined : await this.mtimeOf(dir);
     await createEventFile(this.tmp(), target, JSON.stringify(event), { alsoAt, syncAlsoAt: false });
+    if (indexAs === undefined || dir === undefined) return;
+    // Our own link is applied to the kept list only if the list was current just before it.
+    if (before !== undefined && this.sentIndex.get(dir)?.mtime === before) {
+      await this.updateSentIndex(indexAs, (keys) => [...keys, event.key].sort());
+    } else {
+      this.sentIndex.delete(dir);
+    }
   }
 
   /** Keys of the messages in an inbox (unsettled, or settled and not yet archived), in delivery order. */
@@ -126,12 +137,41 @@ export class Store {
   /** Keys of a sender's recent sends (its clock and rate limit), oldest first. */
   async sentKeys(from: string): Promise<string[]> {
     const dir = this.paths.dir('sent', from);
-    return (await this.list(dir)).flatMap((f) => keyOf(f, dir, this));
+    const mtime = await this.mtimeOf(dir);
+    const cached = this.sentIndex.get(dir);
+    // Where the kernel keeps only coarse directory times, another process's link in the same tick would not
+    // show: the list is read afresh at least once a second regardless.
+    const fresh = cached !== undefined && Date.now() - cached.readAt < SENT_INDEX_MAX_AGE_MS;
+    if (mtime !== undefined && fresh && cached?.mtime === mtime) return [...cached.keys];
+    const keys = (await this.list(dir)).flatMap((f) => keyOf(f, dir, this));
+    if (mtime !== undefined) this.sentIndex.set(dir, { mtime, keys, readAt: Date.now() });
+    return [...keys];
   }
 
   /** Drops index links; the messages themselves stay in their inboxes and archives. */
   async unindexSent(from: string, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
     for (const key of keys) await fs.rm(this.paths.file('sent', from, `${key}.json`), { force: true });
+    const gone = new Set(keys);
+    await this.updateSentIndex(from, (cached) => cached.filter((k) => !gone.has(k)));
+  }
+
+  /**
+   * A sender's index can hold a minute of sends; reading it whole on every send cost more than the send's
+   * own fsync at high rates. The list is kept while the folder's mtime says nobody else changed it, and this
+   * process's own changes are applied to it directly.
+   */
+  private async updateSentIndex(from: string, change: (keys: string[]) => string[]): Promise<void> {
+    const dir = this.paths.dir('sent', from);
+    const cached = this.sentIndex.get(dir);
+    if (!cached) return;
+    const mtime = await this.mtimeOf(dir);
+    if (mtime === undefined) this.sentIndex.delete(dir);
+    else this.sentIndex.set(dir, { ...cached, mtime, keys: change(cached.keys) });
+  }
+
+  private async mtimeOf(dir: string): Promise<bigint | undefined> {
+    return (await fs.stat(dir, { bigint: true }).catch(() => undefined))?.mtimeNs;
   }
 
   async appendSessionEvent(event: SessionEvent): Promise<string> {

@@ -44,6 +44,19 @@ describe('INV-LIMITS: the rate limit is counted from the log', () => {
     expect(await fs.readdir(`${home.root}/inbox/bob`)).toHaveLength(61);
   });
 
+  it('given two live processes sending as one name, then each counts the other’s sends', async () => {
+    await home.start('bob');
+    const first = home.context('alice');
+    const second = home.context('alice');
+    // Both have read (and keep) alice's index before the other writes to it.
+    await sendMessage(first, { to: 'bob', message: 'warm first' });
+    await sendMessage(second, { to: 'bob', message: 'warm second' });
+    for (let i = 0; i < 29; i++) await sendMessage(first, { to: 'bob', message: `a${i}` });
+    for (let i = 0; i < 29; i++) await sendMessage(second, { to: 'bob', message: `b${i}` });
+    expect((await refusal(sendMessage(first, { to: 'bob', message: 'over' }))).code).toBe('rate_limited');
+    expect((await refusal(sendMessage(second, { to: 'bob', message: 'over' }))).code).toBe('rate_limited');
+  });
+
   it('given the wall clock steps back after 60 sends, then the limit still holds', async () => {
     await home.start('bob');
     const alice = home.context('alice');
