@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
+import { isRelayError, type RelayError } from '../../src/errors.js';
 import type { Problem } from '../../src/log/store.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/projections/limits.js';
 import type { RelayConfig } from '../../src/relay/config.js';
@@ -136,4 +137,15 @@ export async function filesUnder(dir: string): Promise<string[]> {
 
 export async function readJson(file: string): Promise<unknown> {
   return JSON.parse(await fs.readFile(file, 'utf8'));
+}
+
+/** The RelayError a promise rejects with; fails the test when it resolves or rejects with anything else. */
+export async function refusal(p: Promise<unknown>): Promise<RelayError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isRelayError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a RelayError');
 }

@@ -1,24 +1,13 @@
 import { promises as fs } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isRelayError, type RelayError } from '../../src/errors.js';
 import { pollInbox } from '../../src/relay/poll.js';
 import { sendMessage } from '../../src/relay/send.js';
 import { createContext } from '../../src/relay/session.js';
 import { readStatus } from '../../src/relay/status.js';
-import { ManualClock, makeTempDir, readJson, testConfig, useHome } from './fixture.js';
+import { ManualClock, makeTempDir, readJson, refusal, testConfig, useHome } from './fixture.js';
 
 const home = useHome();
-
-async function refusal(p: Promise<unknown>): Promise<RelayError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isRelayError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a RelayError');
-}
 
 describe('INV-LIMITS: the rate limit is counted from the log', () => {
   it('given 60 sends this minute, then the 61st is refused with the wait and nothing is written', async () => {

@@ -1,22 +1,11 @@
 import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isRelayError, type RelayError } from '../../src/errors.js';
 import { formatSessions } from '../../src/mcp/format.js';
 import { peekInbox, pollInbox } from '../../src/relay/poll.js';
 import { type SendInput, sendMessage } from '../../src/relay/send.js';
-import { readJson, useHome } from './fixture.js';
+import { readJson, refusal, useHome } from './fixture.js';
 
 const home = useHome();
-
-async function refusal(p: Promise<unknown>): Promise<RelayError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isRelayError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a RelayError');
-}
 
 describe('the relay use-cases: send, poll, broadcast, sessions', () => {
   it('given bob is live, when alice sends, then bob polls it once with its id, type and reply_to', async () => {

@@ -1,23 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isRelayError, type RelayError } from '../../src/errors.js';
+import { isRelayError } from '../../src/errors.js';
 import { pollInbox } from '../../src/relay/poll.js';
 import { sendMessage } from '../../src/relay/send.js';
 import { RelaySession } from '../../src/relay/session.js';
-import { filesUnder, testConfig, useHome } from './fixture.js';
+import { filesUnder, refusal, testConfig, useHome } from './fixture.js';
 
 const home = useHome();
-
-async function refusal(p: Promise<unknown>): Promise<RelayError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isRelayError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a RelayError');
-}
 
 /**
  * Tests run as root, so chmod cannot make a directory unwritable; a regular file where `tmp/` should be
