@@ -58,7 +58,7 @@ export async function measureStartup(ctx: BenchContext): Promise<Figures> {
       runs: s.runs,
       beside: { label: 'minimal SDK stdio server', value: m.median, p99: m.p99, unit: 'ms' },
       bar: judge(s.median, '<=', 150, 'ms'),
-      note: `node alone (spawn → exit of an empty script): ${round(n.median)} ms median, p99 ${round(n.p99)} ms`,
+      note: `node alone (spawn → exit of an empty script): ${round(n.median)} ms median, p99 ${round(n.p99)} ms. Why: loading the MCP SDK (and zod) is most of the minimal server's time; serve adds its own modules and a durable join (heartbeat and name claim, each fsynced)`,
     },
   };
 }

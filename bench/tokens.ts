@@ -151,6 +151,8 @@ export async function measureTokens(ctx: BenchContext): Promise<TokenRun> {
         unit: 'tokens',
         value: overhead,
         bar: judge(overhead, '<=', overheadBar, 'tokens', `≤ 15 + sender name = ${overheadBar} tokens`),
+        // Why a one-message poll costs more per message: the count line is paid once per answer.
+        note: `includes the count line ${JSON.stringify(`${n} new message(s):`)} (${tokens(`${n} new message(s):`)} tokens, the seed's shape, once per answer) spread over ${n} message(s); the id is ${tokens('#123456')} tokens`,
       };
     };
     await send(BODIES[0]);
