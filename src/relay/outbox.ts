@@ -1,12 +1,11 @@
 import { promises as fs } from 'node:fs';
 import { createEventFile } from '../log/append.js';
-import { formatStamp, parseStamp } from '../log/clock.js';
 import type { ForwardedEvent, MessageType, OutboxEvent } from '../log/events.js';
 import { listNames, readEventFile } from '../log/read.js';
 import type { Store } from '../log/store.js';
 import { checkBody, checkRate } from '../projections/limits.js';
 import type { RelayContext } from './context.js';
-import { messageId } from './ids.js';
+import { newMessageFields, recentSends } from './send.js';
 
 /**
  * The durable outbox of sends to other machines. A send is an `outbox` event in `outbox/<from>/`, written
@@ -45,31 +44,17 @@ export async function appendOutbox(
   input: { body: string; type: MessageType; replyTo?: string | undefined },
 ): Promise<OutboxEvent> {
   checkBody(input.body, ctx.config.limits);
-  const times: number[] = [];
-  for (const key of await ctx.store.sentKeys(ctx.me.name)) {
-    const stamp = parseStamp(key.slice(0, 22));
-    if (!stamp) continue;
-    ctx.clock.observe(stamp);
-    times.push(stamp.ms);
-  }
+  const { times } = await recentSends(ctx, ctx.me.name);
   checkRate(times, ctx.clock.wall(), ctx.config.limits);
-  const at = formatStamp(ctx.clock.tick());
-  const id = messageId();
   const event: OutboxEvent = {
     v: 1,
     kind: 'outbox',
-    key: `${at}-${id}`,
-    id,
-    at,
-    sentAt: Math.floor(ctx.clock.wall()),
-    from: ctx.me.name,
-    machine: ctx.me.machine,
+    ...newMessageFields(ctx),
     to: target.name,
     ...(target.machine === undefined ? {} : { toMachine: target.machine }),
     type: input.type,
     body: input.body,
     ...(input.replyTo === undefined ? {} : { replyTo: input.replyTo }),
-    ttlMs: ctx.config.limits.ttlMs,
   };
   const file = `${event.key}.json`;
   await createEventFile(
@@ -175,23 +160,16 @@ export async function outboxCounts(store: Store): Promise<OutboxCounts> {
 
 /** A notice to the sender's own inbox that the relay refused an entry nobody was waiting on any more. */
 export async function bounce(ctx: RelayContext, entry: OutboxEvent, reason: string): Promise<void> {
-  const at = formatStamp(ctx.clock.tick());
-  const id = messageId();
   const body = `Could not deliver #${entry.id} to ${addressOf({ machine: entry.toMachine, name: entry.to })}: ${reason}`;
   await ctx.store.appendSent({
     v: 1,
     kind: 'sent',
-    key: `${at}-${id}`,
-    id,
-    at,
-    sentAt: Math.floor(ctx.clock.wall()),
+    ...newMessageFields(ctx),
     from: 'relay',
-    machine: ctx.me.machine,
     origin: 'relay',
     to: entry.from,
     type: 'info',
     body,
     replyTo: entry.id,
-    ttlMs: ctx.config.limits.ttlMs,
   });
 }

@@ -37,7 +37,10 @@ export function validateReplyTo(replyTo: unknown): string | undefined {
 }
 
 /** The wall times of a sender's sends still in the rate window, read from the log; also advances the clock. */
-async function recentSends(ctx: RelayContext, from: string): Promise<{ times: number[]; stale: string[] }> {
+export async function recentSends(
+  ctx: RelayContext,
+  from: string,
+): Promise<{ times: number[]; stale: string[] }> {
   const keys = await ctx.store.sentKeys(from);
   const now = ctx.clock.wall();
   const times: number[] = [];
@@ -62,23 +65,30 @@ function makeEvent(
   replyTo?: string,
   broadcast?: string,
 ): SentEvent {
-  const at = formatStamp(ctx.clock.tick());
-  const id = messageId();
   return {
     v: 1,
     kind: 'sent',
+    ...newMessageFields(ctx),
+    to,
+    type,
+    body,
+    ...(replyTo === undefined ? {} : { replyTo }),
+    ...(broadcast === undefined ? {} : { broadcast }),
+  };
+}
+
+/** The fields every new message of this sender carries, local or bound for the relay: stamp, id, sender. */
+export function newMessageFields(ctx: RelayContext) {
+  const at = formatStamp(ctx.clock.tick());
+  const id = messageId();
+  return {
     key: `${at}-${id}`,
     id,
     at,
     sentAt: Math.floor(ctx.clock.wall()),
     from: ctx.me.name,
     machine: ctx.me.machine,
-    to,
-    type,
-    body,
-    ...(replyTo === undefined ? {} : { replyTo }),
     ttlMs: ctx.config.limits.ttlMs,
-    ...(broadcast === undefined ? {} : { broadcast }),
   };
 }
 
