@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/relay/config.js';
 import { beat } from '../src/relay/membership.js';
 import { sendMessage } from '../src/relay/send.js';
 import { createContext } from '../src/relay/session.js';
-import { track, untrack } from './children.js';
 import { runCli } from './cli.js';
 import type { Figure } from './figures.js';
-import { monoMs, summarize, timed } from './stats.js';
+import { nodeAlone } from './startup.js';
+import { besideOf, timed, timing } from './stats.js';
 import { tokens } from './tokenize.js';
 import { BODIES, SENDER } from './tokens.js';
 
@@ -17,21 +16,6 @@ import { BODIES, SENDER } from './tokens.js';
  * mail, and with one message waiting, as Claude Code shows hook context to the model.
  */
 const BODY = BODIES[0];
-
-/** Node starting and exiting an empty script: the floor under any hook command. */
-async function nodeAlone(): Promise<number> {
-  const t = monoMs();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-    track(child.pid);
-    child.on('error', reject);
-    child.on('exit', () => {
-      untrack(child.pid);
-      resolve();
-    });
-  });
-  return monoMs() - t;
-}
 
 export async function measureHook(
   root: string,
@@ -84,24 +68,15 @@ export async function measureHook(
     delivering.push(ms);
     node.push(await nodeAlone());
   }
-  const n = summarize(node);
-  const beside = { label: 'node alone (spawn → exit)', value: n.median, p99: n.p99, unit: 'ms' } as const;
-  const e = summarize(idle);
-  f['latency.hookEmpty'] = {
-    label: 'claude-relay hook, no mail (every tool call pays this): spawn → exit',
-    unit: 'ms',
-    value: e.median,
-    p99: e.p99,
-    runs: e.runs,
+  const beside = besideOf('node alone (spawn → exit)', node);
+  f['latency.hookEmpty'] = timing(
+    'claude-relay hook, no mail (every tool call pays this): spawn → exit',
+    idle,
     beside,
-  };
-  const d = summarize(delivering);
-  f['latency.hookMail'] = {
-    label: 'claude-relay hook delivering one waiting message: spawn → exit',
-    unit: 'ms',
-    value: d.median,
-    p99: d.p99,
-    runs: d.runs,
+  );
+  f['latency.hookMail'] = timing(
+    'claude-relay hook delivering one waiting message: spawn → exit',
+    delivering,
     beside,
-  };
+  );
 }

@@ -4,7 +4,7 @@ import { type BenchContext, reps } from './context.js';
 import { loopFor, rawDurableWrite } from './disk.js';
 import { type Beside, type Figure, type Figures, NOT_BUILT } from './figures.js';
 import { channelInbox } from './push.js';
-import { monoMs, summarize } from './stats.js';
+import { monoMs, summarize, timing } from './stats.js';
 import { allStarted, call, callOk, type Served, startServe } from './stdio.js';
 import type { Strategies } from './strategies.js';
 import { RAW_DATA } from './worker-job.js';
@@ -59,11 +59,6 @@ async function sendAndReceive(
     visible.push((await seen) - t0);
   }
   return { visible, sendCall };
-}
-
-function timing(label: string, samples: readonly number[], beside: Beside): Figure {
-  const s = summarize(samples);
-  return { label, unit: 'ms', value: s.median, p99: s.p99, runs: s.runs, beside };
 }
 
 export async function measureLatency(ctx: BenchContext, strategies: Strategies): Promise<Figures> {

@@ -7,7 +7,7 @@ import { KeyRing } from '../src/remote/keys.js';
 import { track, untrack } from './children.js';
 import { type BenchContext, reps } from './context.js';
 import type { Figures } from './figures.js';
-import { monoMs, summarize } from './stats.js';
+import { besideOf, monoMs, timing } from './stats.js';
 import { CLI } from './stdio.js';
 
 /**
@@ -100,22 +100,12 @@ async function measureBackend(ctx: BenchContext, backend: BackendName, f: Figure
       );
       trips.push(monoMs() - t);
     }
-    const trip = summarize(trips);
-    const h = summarize(floor);
-    const beside = {
-      label: 'GET /health on the same relay',
-      value: h.median,
-      p99: h.p99,
-      unit: 'ms',
-    } as const;
-    f[`relay.roundTrip.${backend}`] = {
-      label: `relay round trip, ${backend} backend: send, then the recipient's poll and ack`,
-      unit: 'ms',
-      value: trip.median,
-      p99: trip.p99,
-      runs: trip.runs,
+    const beside = besideOf('GET /health on the same relay', floor);
+    f[`relay.roundTrip.${backend}`] = timing(
+      `relay round trip, ${backend} backend: send, then the recipient's poll and ack`,
+      trips,
       beside,
-    };
+    );
 
     const windowMs = reps(ctx, 3000, 400);
     const rate = async (clients: number): Promise<number> => {
@@ -139,7 +129,7 @@ async function measureBackend(ctx: BenchContext, backend: BackendName, f: Figure
       value: one,
       beside: {
         label: 'GET /health round trips per second (1 client)',
-        value: 1000 / h.median,
+        value: 1000 / beside.value,
         unit: 'sends/s',
       },
     };

@@ -10,7 +10,7 @@ import { MINIMAL_SERVER, startServe, startStdio } from './stdio.js';
  * it, the same for a minimal server on the same SDK (the floor `serve` cannot go below without leaving the
  * SDK), and node itself starting and exiting an empty script. Runs are interleaved so drift hits all three.
  */
-function nodeAlone(): Promise<number> {
+export function nodeAlone(): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = monoMs();
     const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });

@@ -1,3 +1,5 @@
+import type { Beside, Figure } from './figures.js';
+
 /** Median and p99 of timing samples (nearest rank), and a clock that is the same in every process. */
 export interface Summary {
   readonly median: number;
@@ -28,4 +30,16 @@ export async function timed<T>(task: () => Promise<T>): Promise<{ ms: number; re
   const start = monoMs();
   const result = await task();
   return { ms: monoMs() - start, result };
+}
+
+/** A timing figure: the median of `samples`, with its p99 and run count, beside the same-run limit. */
+export function timing(label: string, samples: readonly number[], beside: Beside): Figure {
+  const s = summarize(samples);
+  return { label, unit: 'ms', value: s.median, p99: s.p99, runs: s.runs, beside };
+}
+
+/** The same-run limit a timing is shown beside, from its samples. */
+export function besideOf(label: string, samples: readonly number[]): Beside {
+  const s = summarize(samples);
+  return { label, value: s.median, p99: s.p99, unit: 'ms' };
 }
