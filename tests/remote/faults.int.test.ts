@@ -28,6 +28,16 @@ async function world(options: { leaseSeconds?: number } = {}): Promise<World> {
   return { data, laptopKey, serverKey, webHome: await lab.dir(), relay };
 }
 
+/** `api` on server-2, in a home of its own, reaching the relay through `url` (the relay, or a fault proxy). */
+async function startApi(w: World, url = w.relay.url): Promise<Served> {
+  return lab.serve({ home: await lab.dir(), name: 'api', machine: 'server-2', url, key: w.serverKey });
+}
+
+/** `web` on the laptop, in the world's laptop home (so a restarted `web` finds its outbox again). */
+function startWeb(w: World, url = w.relay.url, key = w.laptopKey): Promise<Served> {
+  return lab.serve({ home: w.webHome, name: 'web', machine: 'laptop', url, key });
+}
+
 async function lists(served: Served, address: string): Promise<void> {
   await waitFor(`${address} to be listed`, async () =>
     (await served.call('relay_sessions')).text.includes(`- ${address} — `) ? true : undefined,
@@ -49,20 +59,8 @@ const QUEUED = /^Queued #([a-z0-9]{6}) for server-2:api \(relay unreachable; ret
 describe('remote relay faults', () => {
   it('INV-REMOTE-OUTBOX: relay down at send time: queued at once, kept across a restart of the sender, delivered once when the relay is back', async () => {
     const w = await world();
-    const api = await lab.serve({
-      home: await lab.dir(),
-      name: 'api',
-      machine: 'server-2',
-      url: w.relay.url,
-      key: w.serverKey,
-    });
-    let web = await lab.serve({
-      home: w.webHome,
-      name: 'web',
-      machine: 'laptop',
-      url: w.relay.url,
-      key: w.laptopKey,
-    });
+    const api = await startApi(w);
+    let web = await startWeb(w);
     await lists(web, 'server-2:api');
     await w.relay.child.stop('SIGKILL');
 
@@ -86,13 +84,7 @@ describe('remote relay faults', () => {
 
     // The sender dies with the send still waiting: the outbox is in its log, so a new server sends it.
     await web.kill();
-    web = await lab.serve({
-      home: w.webHome,
-      name: 'web',
-      machine: 'laptop',
-      url: w.relay.url,
-      key: w.laptopKey,
-    });
+    web = await startWeb(w);
     await lab.relay({ data: w.data, port: w.relay.port });
 
     expect(await pollLines(api, 1)).toEqual([`  [request|laptop] From web: #${id} deploy when green`]);
@@ -109,20 +101,8 @@ describe('remote relay faults', () => {
     const w = await world();
     const proxy = await FaultProxy.start(w.relay.url);
     lab.onTeardown(() => proxy.stop());
-    const api = await lab.serve({
-      home: await lab.dir(),
-      name: 'api',
-      machine: 'server-2',
-      url: w.relay.url,
-      key: w.serverKey,
-    });
-    const web = await lab.serve({
-      home: w.webHome,
-      name: 'web',
-      machine: 'laptop',
-      url: proxy.url,
-      key: w.laptopKey,
-    });
+    const api = await startApi(w);
+    const web = await startWeb(w, proxy.url);
     await lists(web, 'server-2:api');
     const sendPath = /^\/v1\/sessions\/server-2\/api\/messages$/;
     proxy.inject('POST', sendPath, 'lose-answer');
@@ -148,20 +128,8 @@ describe('remote relay faults', () => {
     const w = await world();
     const proxy = await FaultProxy.start(w.relay.url);
     lab.onTeardown(() => proxy.stop());
-    const api = await lab.serve({
-      home: await lab.dir(),
-      name: 'api',
-      machine: 'server-2',
-      url: proxy.url,
-      key: w.serverKey,
-    });
-    const web = await lab.serve({
-      home: w.webHome,
-      name: 'web',
-      machine: 'laptop',
-      url: w.relay.url,
-      key: w.laptopKey,
-    });
+    const api = await startApi(w, proxy.url);
+    const web = await startWeb(w);
     await lists(web, 'server-2:api');
     const pollPath = /\/v1\/sessions\/server-2\/api\/poll$/;
     await waitFor('a long-poll to be waiting at the relay', () =>
@@ -190,20 +158,8 @@ describe('remote relay faults', () => {
     lab.onTeardown(() => proxy.stop());
     const ackPath = /\/v1\/sessions\/server-2\/api\/ack$/;
     proxy.inject('POST', ackPath, 'cut');
-    const api = await lab.serve({
-      home: await lab.dir(),
-      name: 'api',
-      machine: 'server-2',
-      url: proxy.url,
-      key: w.serverKey,
-    });
-    const web = await lab.serve({
-      home: w.webHome,
-      name: 'web',
-      machine: 'laptop',
-      url: w.relay.url,
-      key: w.laptopKey,
-    });
+    const api = await startApi(w, proxy.url);
+    const web = await startWeb(w);
     await lists(web, 'server-2:api');
 
     const sent = await web.call('relay_send', { to: 'server-2:api', message: 'only once' });
@@ -219,13 +175,7 @@ describe('remote relay faults', () => {
 
   it('INV-REMOTE-AUTH: a revoked key leaves sends waiting, with the reason; a new key delivers them', async () => {
     const w = await world();
-    const api = await lab.serve({
-      home: await lab.dir(),
-      name: 'api',
-      machine: 'server-2',
-      url: w.relay.url,
-      key: w.serverKey,
-    });
+    const api = await startApi(w);
     await waitFor('server-2:api to be known', async () => {
       const res = await fetch(`${w.relay.url}/v1/sessions`, {
         headers: { authorization: `Bearer ${w.serverKey}` },
@@ -233,26 +183,14 @@ describe('remote relay faults', () => {
       return (await res.text()).includes('"name":"api"') ? true : undefined;
     });
     await new KeyRing(path.join(w.data, 'keys.json')).revoke('laptop');
-    let web = await lab.serve({
-      home: w.webHome,
-      name: 'web',
-      machine: 'laptop',
-      url: w.relay.url,
-      key: w.laptopKey,
-    });
+    let web = await startWeb(w);
     const sent = await web.call('relay_send', { to: 'server-2:api', message: 'after the fix' });
     expect(sent.text).toMatch(
       /^Queued #[a-z0-9]{6} for server-2:api \(the relay refused this machine's API key; it waits until RELAY_API_KEY and RELAY_MACHINE_NAME are fixed\)\.$/,
     );
     // Another machine's key does not help either: it is bound to server-2.
     await web.close();
-    web = await lab.serve({
-      home: w.webHome,
-      name: 'web',
-      machine: 'laptop',
-      url: w.relay.url,
-      key: w.serverKey,
-    });
+    web = await startWeb(w, w.relay.url, w.serverKey);
     const again = await web.call('relay_send', { to: 'server-2:api', message: 'second try' });
     expect(again.text).toContain("the relay refused this machine's API key");
     expect(await outboxFiles(w.webHome, 'web')).toHaveLength(2);
@@ -270,13 +208,7 @@ describe('remote relay faults', () => {
 
   it('INV-REMOTE-OUTBOX: a queued send the relay later refuses comes back to the sender as a notice', async () => {
     const w = await world();
-    const web = await lab.serve({
-      home: w.webHome,
-      name: 'web',
-      machine: 'laptop',
-      url: w.relay.url,
-      key: w.laptopKey,
-    });
+    const web = await startWeb(w);
     // Refused at once when the relay is up: the model hears it from relay_send itself.
     const refused = await web.call('relay_send', { to: 'server-2:ghost', message: 'hello?' });
     expect(refused.isError).toBe(true);
