@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { KeyRing } from '../../src/remote/keys.js';
+import { Served } from '../multiprocess/processes.js';
 
 /**
  * Real processes and servers for the remote tests, all on 127.0.0.1 with ports the OS picked: relay servers
@@ -67,51 +68,8 @@ export function uniquePrefix(): string {
   return `T${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`.toUpperCase();
 }
 
-export interface ToolAnswer {
-  readonly text: string;
-  readonly isError: boolean;
-}
-
-/** One `serve` process and the MCP client on its stdio. */
-export class Served {
-  readonly exit: Promise<void>;
-  private exited = false;
-
-  constructor(
-    readonly client: Client,
-    readonly pid: number,
-    readonly stderr: string[],
-  ) {
-    this.exit = new Promise((resolve) => {
-      client.onclose = () => {
-        this.exited = true;
-        resolve();
-      };
-    });
-  }
-
-  async call(tool: string, args: Record<string, unknown> = {}): Promise<ToolAnswer> {
-    const result = await this.client.callTool({ name: tool, arguments: args });
-    const content = result.content as { type: string; text?: string }[];
-    return { text: content.map((c) => c.text ?? '').join('\n'), isError: result.isError === true };
-  }
-
-  async close(): Promise<void> {
-    await this.client.close().catch(() => {});
-    await this.exit;
-  }
-
-  async kill(): Promise<void> {
-    if (!this.exited) {
-      try {
-        process.kill(this.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    await this.exit;
-  }
-}
+// One `serve` behind its MCP client: the same class the multi-process tests use.
+export { Served, type ToolAnswer } from '../multiprocess/processes.js';
 
 /** A child process with its output collected. */
 export class Child {
