@@ -32,7 +32,7 @@ describe('INV-ONCE across real processes', () => {
   const reaper = new Reaper();
   afterEach(() => reaper.reap());
 
-  it('INV-ONCE, INV-ORDER: 4 serve processes (two asking for one name) and CLI pollers racing on one inbox deliver each of 200 messages exactly once, in order per sender', async () => {
+  it('INV-ONCE, INV-ORDER: 4 serve processes (two asking for one name) and CLI pollers racing on one inbox deliver each of 280 messages exactly once, in order per sender', async () => {
     const home = reaper.dir(await tempDir('relay-once-'));
     const fast = { RELAY_RATE_LIMIT: '100000' };
     const [src, dst, other] = await Promise.all([
@@ -104,7 +104,8 @@ describe('INV-ONCE across real processes', () => {
 
     // First a full inbox and three CLI pollers started together on it, so the race for one inbox between
     // processes is certain to happen rather than left to the timing of the stream below.
-    await sendAll(other, 'other', 40, () => 'dst');
+    // 120 waiting messages take the pollers far longer to settle than the skew between their start-ups.
+    await sendAll(other, 'other', 120, () => 'dst');
     await Promise.all([cliPoll('dst'), cliPoll('dst'), cliPoll('dst')]);
     const pollers = [mcpPoller(dst, 'dst'), mcpPoller(twin, 'dst-2')];
     await sendAll(src, 'src', 160, (i) => (i % 5 === 4 ? 'dst-2' : 'dst'));
@@ -114,7 +115,7 @@ describe('INV-ONCE across real processes', () => {
     stop = true;
     await Promise.all(pollers);
 
-    expect(acked.size).toBe(200);
+    expect(acked.size).toBe(280);
     const bodies = seen.map((s) => s.body);
     const twice = bodies.filter((b, i) => bodies.indexOf(b) !== i);
     expect(twice, 'INV-ONCE: delivered twice').toEqual([]);
