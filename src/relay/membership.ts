@@ -1,4 +1,4 @@
-import { formatStamp } from '../log/clock.js';
+import { formatStamp, parseStamp } from '../log/clock.js';
 import type { HeartbeatEvent } from '../log/events.js';
 import { foldSessions, isLive } from '../projections/sessions.js';
 import { type Identity, livenessView, type RelayContext } from './context.js';
@@ -31,6 +31,13 @@ function heartbeat(ctx: RelayContext, me: Identity): HeartbeatEvent {
 
 /** Writes a heartbeat for `me` and drops the instance's own older ones, so listing stays O(live sessions). */
 export async function beat(ctx: RelayContext, me: Identity = ctx.me): Promise<void> {
+  // Another process (clean) may have written this instance's `left: stale` with its own clock while this
+  // one was suspended. A heartbeat must sort after every event of its instance, or a live session would
+  // stay marked dead: the clock moves past the newest one first.
+  for (const event of await ctx.store.latestSessionEventsOf(me.name)) {
+    const stamp = event.instance === me.instance ? parseStamp(event.at) : undefined;
+    if (stamp) ctx.clock.observe(stamp);
+  }
   const file = await ctx.store.appendSessionEvent(heartbeat(ctx, me));
   await ctx.store.compactSession(me.name, me.instance, file);
 }

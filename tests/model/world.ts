@@ -94,7 +94,7 @@ export const reached = {
 
 export function isLiveIn(m: Readonly<Model>, name: Name): boolean {
   const s = m.sessions.get(name);
-  return s?.alive === true && m.now - s.lastBeat <= WINDOW_MS;
+  return s?.alive === true && m.now - s.lastBeat < WINDOW_MS;
 }
 
 export function liveNames(m: Readonly<Model>): Name[] {
