@@ -11,7 +11,7 @@ import {
   SendCommand,
   TickCommand,
 } from './commands.js';
-import { NAMES, type Real, reached, setup, TTL_MS, teardown } from './world.js';
+import { NAMES, type Real, reached, SENDS_PER_MINUTE, setup, TTL_MS, teardown } from './world.js';
 
 const name = fc.constantFrom(...NAMES);
 
@@ -23,6 +23,10 @@ const commands = fc.commands(
     fc
       .tuple(name, name, fc.integer({ min: 1, max: 4 }), fc.boolean())
       .map(([from, to, n, concurrent]) => new SendCommand(from, to, n, concurrent)),
+    // A burst past the per-minute limit, so the rate-limited case is reached in every run, not by luck.
+    fc
+      .tuple(name, name, fc.boolean())
+      .map(([from, to, concurrent]) => new SendCommand(from, to, SENDS_PER_MINUTE + 1, concurrent)),
     name.map((n) => new PollCommand(n, false)),
     name.map((n) => new PollCommand(n, true)),
     fc.tuple(name, fc.boolean()).map(([n, race]) => new PollCommand(n, race, 'long-poll')),
