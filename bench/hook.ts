@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/relay/config.js';
 import { beat } from '../src/relay/membership.js';
 import { sendMessage } from '../src/relay/send.js';
-import { createContext } from '../src/relay/session.js';
+import { createContext } from '../src/relay/serve-session.js';
 import { runCli } from './cli.js';
 import type { Figure } from './figures.js';
 import { nodeAlone } from './startup.js';

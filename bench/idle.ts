@@ -1,4 +1,4 @@
-import { MAX_WAIT_SECONDS } from '../src/relay/long-poll.js';
+import { TOOL_WAIT_MAX_SECONDS } from '../src/relay/long-poll.js';
 import { type Figure, type Figures, NOT_BUILT } from './figures.js';
 import type { StrategyRun } from './strategies.js';
 
@@ -74,11 +74,11 @@ export function idleFigures(tokenFigures: Figures, strategies: StrategyRun): Fig
     note: 'each request carries the whole conversation, so call k re-sends the k−1 calls before it',
   };
 
-  const waits = Math.ceil(IDLE_S / MAX_WAIT_SECONDS);
+  const waits = Math.ceil(IDLE_S / TOOL_WAIT_MAX_SECONDS);
   const longPoll: Record<string, Figure> = strategies.strategies.longPoll
     ? pollingCost(
         'idle.longPoll',
-        `relay_poll(wait ${MAX_WAIT_SECONDS}) back to back`,
+        `relay_poll(wait ${TOOL_WAIT_MAX_SECONDS}) back to back`,
         waits,
         num(f, 'tokens.toolUse.longPoll'),
         num(f, 'tokens.answer.longPollTimeout'),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/relay/config.js';
 import type { RelayContext } from '../src/relay/context.js';
 import { pollInbox } from '../src/relay/poll.js';
-import { createContext } from '../src/relay/session.js';
+import { createContext } from '../src/relay/serve-session.js';
 import { type BenchContext, reps } from './context.js';
 import { recentBase } from './events.js';
 import { type Figure, type Figures, judge } from './figures.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/relay/config.js';
 import { beat } from '../src/relay/membership.js';
-import { createContext } from '../src/relay/session.js';
+import { createContext } from '../src/relay/serve-session.js';
 import { track, untrack } from './children.js';
 import { type BenchContext, reps } from './context.js';
 import type { LoopResult } from './disk.js';

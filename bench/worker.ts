@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/relay/config.js';
 import type { RelayContext } from '../src/relay/context.js';
 import { sendMessage } from '../src/relay/send.js';
-import { createContext } from '../src/relay/session.js';
+import { createContext } from '../src/relay/serve-session.js';
 import { type LoopResult, loopFor, rawLoop } from './disk.js';
 import { RAW_DATA, SINK, THROUGHPUT_BODY, type WorkerMode } from './worker-job.js';
 

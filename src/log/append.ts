@@ -31,11 +31,6 @@ async function ensureDir(dir: string): Promise<void> {
   knownDirs.add(dir);
 }
 
-/** Forgets cached directories, for a caller that removed some (tests, `clean`). */
-export function forgetDirs(): void {
-  knownDirs.clear();
-}
-
 export async function fsyncDir(dir: string): Promise<void> {
   let handle: fs.FileHandle | undefined;
   try {

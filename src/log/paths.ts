@@ -27,7 +27,7 @@ export type Area =
   | 'snapshots'
   | 'quarantine'
   | 'tmp'
-  // sends to other machines, waiting for the remote relay, and their outcomes (src/relay/outbox.ts)
+  // sends to other machines, waiting for the remote relay, and their outcomes (src/relay/remote/outbox.ts)
   | 'outbox'
   | 'forwarded'
   // who holds a session name: claims/<name>/<generation>.json, the highest generation wins

@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { RelayError } from '../errors.js';
 import type { SentEvent } from '../log/events.js';
 import { restore } from '../relay/long-poll.js';
-import type { RelaySession } from '../relay/session.js';
+import type { RelaySession } from '../relay/serve-session.js';
 
 /**
  * Channel push (Claude Code's `notifications/claude/channel`). The server cannot see whether the client

@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { RelaySession } from '../relay/session.js';
+import type { RelaySession } from '../relay/serve-session.js';
 import { formatRenamed } from './format.js';
 import { Notices } from './notices.js';
 import { choosePush, type PushMode } from './push.js';

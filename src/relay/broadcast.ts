@@ -1,8 +1,8 @@
 import type { SentEvent } from '../log/events.js';
 import { checkBody } from '../projections/limits.js';
 import type { RelayContext } from './context.js';
+import { listLiveSessions } from './live-sessions.js';
 import { appendMessages, validateType } from './send.js';
-import { listLiveSessions } from './sessions.js';
 
 /** Sends one message to every live session but the sender; resolves the copies written. */
 export async function broadcastMessage(

@@ -10,8 +10,8 @@ import { isExpired } from '../projections/inbox.js';
 import { RATE_WINDOW_MS } from '../projections/limits.js';
 import { staleInstances } from '../projections/sessions.js';
 import { livenessView, type RelayContext } from './context.js';
+import { readSessions } from './live-sessions.js';
 import { leave } from './membership.js';
-import { readSessions } from './sessions.js';
 import { readSnapshot, type Snapshot, writeSnapshot } from './snapshot.js';
 
 export interface CleanReport {

@@ -4,7 +4,7 @@ import { toName, validateName } from '../log/names.js';
 import { defaultRoot } from '../log/paths.js';
 import { DEFAULT_LIMITS, type Limits } from '../projections/limits.js';
 import { positiveInt } from './env.js';
-import { type RemoteConfig, remoteFromEnv } from './remote-config.js';
+import { type RemoteConfig, remoteFromEnv } from './remote/config.js';
 
 /** Everything a relay session reads from its environment, resolved once at start. */
 export interface RelayConfig {

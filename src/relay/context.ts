@@ -2,7 +2,7 @@ import type { HybridClock } from '../log/clock.js';
 import type { Store } from '../log/store.js';
 import type { LivenessView } from '../projections/sessions.js';
 import type { RelayConfig } from './config.js';
-import { SerialQueue } from './serial.js';
+import type { SerialQueue } from './serial.js';
 
 /** Who is acting: a joined `serve` session, or a person at the CLI sending as a name. */
 export interface Identity {
@@ -46,8 +46,4 @@ export function livenessView(ctx: RelayContext): LivenessView {
     machine: ctx.config.machine,
     isPidAlive: ctx.isPidAlive,
   };
-}
-
-export function newSendQueue(): SerialQueue {
-  return new SerialQueue();
 }

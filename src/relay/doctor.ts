@@ -5,7 +5,7 @@ import { parseStamp } from '../log/clock.js';
 import type { RelayConfig } from './config.js';
 import { deliverByHook } from './hook.js';
 import { randomId } from './ids.js';
-import { RelaySession } from './session.js';
+import { RelaySession } from './serve-session.js';
 
 export interface Check {
   readonly name: string;

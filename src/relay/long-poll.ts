@@ -5,14 +5,15 @@ import { messageId } from './ids.js';
 import type { InboxWatch } from './inbox-watch.js';
 import { type PollResult, pollInbox } from './poll.js';
 
-export const MAX_WAIT_SECONDS = 600;
+export const TOOL_WAIT_MAX_SECONDS = 600;
 
 export function validateWait(wait: unknown): number {
   if (wait === undefined) return 0;
-  if (typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 && wait <= MAX_WAIT_SECONDS) return wait;
+  if (typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 && wait <= TOOL_WAIT_MAX_SECONDS)
+    return wait;
   throw new RelayError(
     'bad_input',
-    `Expected \`wait\` to be seconds from 0 to ${MAX_WAIT_SECONDS}, got ${JSON.stringify(wait)}.`,
+    `Expected \`wait\` to be seconds from 0 to ${TOOL_WAIT_MAX_SECONDS}, got ${JSON.stringify(wait)}.`,
   );
 }
 

@@ -19,7 +19,7 @@ export interface PollResult {
   readonly expired: number;
 }
 
-export const POLL_MAX_BYTES = 200_000;
+export const ANSWER_MAX_BYTES = 200_000;
 
 /**
  * Takes the waiting messages of an inbox, in delivery order, each exactly once: a message is returned only
@@ -28,7 +28,7 @@ export const POLL_MAX_BYTES = 200_000;
  */
 export async function pollInbox(ctx: RelayContext, options: PollOptions): Promise<PollResult> {
   const to = validateName(options.name ?? ctx.me.name, 'name');
-  const maxBytes = options.maxBytes ?? POLL_MAX_BYTES;
+  const maxBytes = options.maxBytes ?? ANSWER_MAX_BYTES;
   const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
   const keys = await ctx.store.inboxKeys(to);
   const messages: SentEvent[] = [];

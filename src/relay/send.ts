@@ -6,7 +6,7 @@ import { checkBody, checkRate, RATE_WINDOW_MS } from '../projections/limits.js';
 import { foldSessions, liveSessions } from '../projections/sessions.js';
 import { livenessView, type RelayContext } from './context.js';
 import { messageId, randomId } from './ids.js';
-import { listLiveSessions } from './sessions.js';
+import { listLiveSessions } from './live-sessions.js';
 
 export interface SendInput {
   readonly to: string;

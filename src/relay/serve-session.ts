@@ -5,14 +5,14 @@ import { broadcastMessage } from './broadcast.js';
 import type { RelayConfig } from './config.js';
 import { type Identity, isPidAlive, type RelayContext } from './context.js';
 import { InboxWatch } from './inbox-watch.js';
+import { listLiveSessions } from './live-sessions.js';
 import { type LongPollOptions, longPoll } from './long-poll.js';
 import { beat, join, leave, newInstanceId } from './membership.js';
 import { type PollOptions, type PollResult, pollInbox } from './poll.js';
-import type { RemoteLink } from './remote-link.js';
-import { type RoutedSend, sendRouted } from './remote-send.js';
+import type { RemoteLink } from './remote/link.js';
+import { type RoutedSend, sendRouted } from './remote/send.js';
 import type { SendInput } from './send.js';
 import { SerialQueue } from './serial.js';
-import { listLiveSessions } from './sessions.js';
 
 export interface ContextOptions {
   readonly config: RelayConfig;
@@ -84,7 +84,7 @@ export class RelaySession {
     session.timer.unref();
     if (options.config.remote) {
       // Loaded only with a relay configured: the HTTP client stays out of every other start.
-      const { RemoteLink } = await import('./remote-link.js');
+      const { RemoteLink } = await import('./remote/link.js');
       session.link = new RemoteLink(() => session.context, options.config.remote, session.onError);
       session.link.start(options.config.heartbeatMs);
     }

@@ -4,7 +4,7 @@ import type { HeartbeatEvent } from '../log/events.js';
 import { foldInbox, inboxCounts } from '../projections/inbox.js';
 import { isLive } from '../projections/sessions.js';
 import { livenessView, type RelayContext } from './context.js';
-import { readSessions } from './sessions.js';
+import { readSessions } from './live-sessions.js';
 import { readSnapshot } from './snapshot.js';
 
 export interface SessionStatus {

@@ -64,4 +64,4 @@ export interface BackendOptions {
 }
 
 /** The most a poll answer carries in bodies (at least one message is always given). */
-export const POLL_MAX_BYTES = 2_000_000;
+export const LEASE_MAX_BYTES = 2_000_000;

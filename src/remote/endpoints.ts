@@ -6,7 +6,7 @@ import { HttpError } from './errors.js';
  * path is split as sent, never normalised, so a `..` stays a segment and is refused as a name (400) rather
  * than resolved into another endpoint.
  */
-export type Route =
+export type Endpoint =
   | { kind: 'health' }
   | { kind: 'sessions' }
   | { kind: 'heartbeat'; machine: string; name: string }
@@ -48,7 +48,7 @@ function expect(method: string | undefined, allowed: string): void {
   if (method !== allowed) throw badMethod(allowed);
 }
 
-export function route(method: string | undefined, url: string): Route {
+export function endpointOf(method: string | undefined, url: string): Endpoint {
   const s = segments(url);
   if (s.length === 1 && s[0] === 'health') {
     expect(method, 'GET');
@@ -83,7 +83,7 @@ export function route(method: string | undefined, url: string): Route {
   throw notFound();
 }
 
-export function checkNames(r: Route): void {
+export function checkNames(r: Endpoint): void {
   if ('machine' in r) validateName(r.machine, 'machine');
   if ('name' in r) validateName(r.name, 'name');
   if (r.kind === 'leave' && !/^[a-z0-9]{8}$/.test(r.instance)) {

@@ -17,7 +17,7 @@ export const MAX_MESSAGE_BYTES = 1_000_000;
 export const MAX_SEND_REQUEST = 6 * MAX_MESSAGE_BYTES + 64 * 1024;
 export const MAX_SMALL_REQUEST = 64 * 1024;
 /** The longest a poll may wait for a message, in seconds. */
-export const MAX_WAIT_SECONDS = 30;
+export const HTTP_WAIT_MAX_SECONDS = 30;
 export const MAX_POLL_MESSAGES = 100;
 
 const name = z
@@ -59,7 +59,7 @@ export type SendAnswer = z.infer<typeof SendAnswerSchema>;
 /** `POST /v1/sessions/{machine}/{name}/poll`. */
 export const PollBodySchema = z.strictObject({
   /** Seconds to wait for a first message when none is waiting (0: answer at once). */
-  wait: z.number().min(0).max(MAX_WAIT_SECONDS).optional(),
+  wait: z.number().min(0).max(HTTP_WAIT_MAX_SECONDS).optional(),
   max: z.number().int().min(1).max(MAX_POLL_MESSAGES).optional(),
 });
 export type PollBody = z.infer<typeof PollBodySchema>;

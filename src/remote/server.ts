@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isRelayError } from '../errors.js';
 import type { Backend } from './backend.js';
+import { checkNames, type Endpoint, endpointOf } from './endpoints.js';
 import { HttpError, isHttpError } from './errors.js';
 import { parseBody, readBody, sendError, sendJson } from './http.js';
 import { fingerprint, type KeyRecord, type KeyRing } from './keys.js';
@@ -17,7 +18,6 @@ import {
   SendBodySchema,
 } from './protocol.js';
 import { RateLimiter } from './rate.js';
-import { checkNames, type Route, route } from './routes.js';
 
 export interface RelayServerOptions {
   readonly backend: Backend;
@@ -104,7 +104,7 @@ export class RelayServer {
     });
     let machine = '-';
     try {
-      const r = route(req.method, req.url ?? '/');
+      const r = endpointOf(req.method, req.url ?? '/');
       if (r.kind === 'health') return await this.health(res);
       const key = await this.authenticate(req);
       machine = key.machine;
@@ -149,7 +149,7 @@ export class RelayServer {
   }
 
   private async dispatch(
-    r: Route,
+    r: Endpoint,
     key: KeyRecord,
     req: IncomingMessage,
     res: ServerResponse,

@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS, type Limits } from '../../src/projections/limits.js';
 import type { RelayConfig } from '../../src/relay/config.js';
 import { LIVE_WINDOW_MS } from '../../src/relay/config.js';
 import type { RelayContext } from '../../src/relay/context.js';
-import { type ContextOptions, createContext, RelaySession } from '../../src/relay/session.js';
+import { type ContextOptions, createContext, RelaySession } from '../../src/relay/serve-session.js';
 
 /** Shared set-up for the integration tests: a fresh store per test, a hand-driven clock, no real pids. */
 

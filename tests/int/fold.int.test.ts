@@ -6,10 +6,10 @@ import { foldInbox, inboxCounts, isExpired, pendingMessages } from '../../src/pr
 import { foldSessions, liveSessions } from '../../src/projections/sessions.js';
 import { cleanStore } from '../../src/relay/clean.js';
 import { livenessView, type RelayContext } from '../../src/relay/context.js';
+import { listLiveSessions } from '../../src/relay/live-sessions.js';
 import { peekInbox, pollInbox } from '../../src/relay/poll.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { createContext, RelaySession } from '../../src/relay/session.js';
-import { listLiveSessions } from '../../src/relay/sessions.js';
+import { createContext, RelaySession } from '../../src/relay/serve-session.js';
 import { readSnapshot } from '../../src/relay/snapshot.js';
 import { readStatus } from '../../src/relay/status.js';
 import { ManualClock, makeTempDir, testConfig } from './fixture.js';

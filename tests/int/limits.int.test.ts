@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pollInbox } from '../../src/relay/poll.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { createContext } from '../../src/relay/session.js';
+import { createContext } from '../../src/relay/serve-session.js';
 import { readStatus } from '../../src/relay/status.js';
 import { ManualClock, makeTempDir, readJson, refusal, testConfig, useHome } from './fixture.js';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { RelayContext } from '../../src/relay/context.js';
 import { pollInbox } from '../../src/relay/poll.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { createContext } from '../../src/relay/session.js';
+import { createContext } from '../../src/relay/serve-session.js';
 import { ManualClock, makeTempDir, testConfig, useHome } from './fixture.js';
 
 const home = useHome();

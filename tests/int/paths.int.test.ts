@@ -8,7 +8,7 @@ import { type Area, defaultRoot, StorePaths } from '../../src/log/paths.js';
 import { cleanStore } from '../../src/relay/clean.js';
 import { pollInbox } from '../../src/relay/poll.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { createContext, RelaySession } from '../../src/relay/session.js';
+import { createContext, RelaySession } from '../../src/relay/serve-session.js';
 import { filesUnder, ManualClock, makeTempDir, testConfig } from './fixture.js';
 
 let parent = '';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isRelayError } from '../../src/errors.js';
 import { pollInbox } from '../../src/relay/poll.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { RelaySession } from '../../src/relay/session.js';
+import { RelaySession } from '../../src/relay/serve-session.js';
 import { filesUnder, refusal, testConfig, useHome } from './fixture.js';
 
 const home = useHome();

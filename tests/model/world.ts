@@ -12,9 +12,9 @@ import {
 } from '../../src/projections/inbox.js';
 import type { RelayConfig } from '../../src/relay/config.js';
 import type { RelayContext } from '../../src/relay/context.js';
+import { listLiveSessions } from '../../src/relay/live-sessions.js';
 import { peekInbox } from '../../src/relay/poll.js';
-import { createContext, RelaySession } from '../../src/relay/session.js';
-import { listLiveSessions } from '../../src/relay/sessions.js';
+import { createContext, RelaySession } from '../../src/relay/serve-session.js';
 import { readStatus } from '../../src/relay/status.js';
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readEventFile } from '../../src/log/read.js';
 import { loadConfig } from '../../src/relay/config.js';
-import { RelaySession } from '../../src/relay/session.js';
+import { RelaySession } from '../../src/relay/serve-session.js';
 import { baseEnv, cli, REPO, Reaper, tempDir, waitFor } from './processes.js';
 
 const FIXTURE = path.join(REPO, 'tests/fixtures/send-loop.mjs');

@@ -5,7 +5,7 @@ import type { SettledEvent } from '../../src/log/events.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { loadConfig } from '../../src/relay/config.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { createContext, RelaySession } from '../../src/relay/session.js';
+import { createContext, RelaySession } from '../../src/relay/serve-session.js';
 import { answersOnWire, defer, type Served, sentTo, tempDir, textOf, waitFor } from './helpers.js';
 
 /**

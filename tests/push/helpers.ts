@@ -10,7 +10,7 @@ import { afterEach } from 'vitest';
 import { z } from 'zod';
 import type { SentEvent, SettledEvent } from '../../src/log/events.js';
 import { loadConfig } from '../../src/relay/config.js';
-import { RelaySession } from '../../src/relay/session.js';
+import { RelaySession } from '../../src/relay/serve-session.js';
 
 /**
  * Shared set-up for the delivery tests (tests/push): temp dirs removed after each test, the built CLI run as

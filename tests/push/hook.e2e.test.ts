@@ -5,7 +5,7 @@ import type { SentEvent } from '../../src/log/events.js';
 import { loadConfig } from '../../src/relay/config.js';
 import { HOOK_MAX_BYTES } from '../../src/relay/hook.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { createContext } from '../../src/relay/session.js';
+import { createContext } from '../../src/relay/serve-session.js';
 import {
   CLI,
   childEnv,

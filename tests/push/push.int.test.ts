@@ -5,7 +5,7 @@ import { ChannelPush, choosePush, pushModeFromEnv } from '../../src/mcp/push.js'
 import { createMcpServer } from '../../src/mcp/server.js';
 import { loadConfig } from '../../src/relay/config.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { createContext, RelaySession } from '../../src/relay/session.js';
+import { createContext, RelaySession } from '../../src/relay/serve-session.js';
 import { ChannelNotificationSchema, defer, sentTo, settledOf, tempDir, waitFor } from './helpers.js';
 
 /** ChannelPush in process: what happens to taken messages when a push cannot be sent. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeliveryPath, SentEvent } from '../../src/log/events.js';
 import { loadConfig } from '../../src/relay/config.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { createContext } from '../../src/relay/session.js';
+import { createContext } from '../../src/relay/serve-session.js';
 import {
   childEnv,
   joinOnce,

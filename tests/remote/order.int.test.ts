@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/relay/config.js';
-import { RelaySession } from '../../src/relay/session.js';
+import { RelaySession } from '../../src/relay/serve-session.js';
 import { EmbeddedBackend } from '../../src/remote/backends/embedded.js';
 import { KeyRing } from '../../src/remote/keys.js';
 import { RelayServer } from '../../src/remote/server.js';

@@ -5,11 +5,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRelayError } from '../../src/errors.js';
 import { loadConfig } from '../../src/relay/config.js';
 import type { RelayContext } from '../../src/relay/context.js';
-import { enqueueRemote, outboxCounts, pendingOutbox, recordForwarded } from '../../src/relay/outbox.js';
 import { pollInbox } from '../../src/relay/poll.js';
-import { importRemote } from '../../src/relay/remote-import.js';
-import { routeOf } from '../../src/relay/route.js';
-import { createContext } from '../../src/relay/session.js';
+import { parseAddress } from '../../src/relay/remote/address.js';
+import { importRemote } from '../../src/relay/remote/import.js';
+import {
+  enqueueRemote,
+  outboxCounts,
+  pendingOutbox,
+  recordForwarded,
+} from '../../src/relay/remote/outbox.js';
+import { createContext } from '../../src/relay/serve-session.js';
 import type { LeasedMessage } from '../../src/remote/protocol.js';
 
 /** The client side of the remote relay on a real store: routing, the durable outbox, importing polled mail. */
@@ -41,19 +46,19 @@ afterEach(async () => {
 
 describe('routing a send', () => {
   it('name → this machine; machine:name → the relay; this machine’s own name → local; a bare name with a relay → decided in the queue', () => {
-    expect(routeOf('laptop', 'api', true)).toEqual({ kind: 'either', name: 'api' });
-    expect(routeOf('laptop', 'laptop:api', true)).toEqual({ kind: 'local', name: 'api' });
-    expect(routeOf('laptop', 'server-2:api', true)).toEqual({
+    expect(parseAddress('laptop', 'api', true)).toEqual({ kind: 'either', name: 'api' });
+    expect(parseAddress('laptop', 'laptop:api', true)).toEqual({ kind: 'local', name: 'api' });
+    expect(parseAddress('laptop', 'server-2:api', true)).toEqual({
       kind: 'remote',
       machine: 'server-2',
       name: 'api',
     });
     // Without a relay, a bare name is local (and the local send says when it is unknown).
-    expect(routeOf('laptop', 'docs', false)).toEqual({ kind: 'local', name: 'docs' });
+    expect(parseAddress('laptop', 'docs', false)).toEqual({ kind: 'local', name: 'docs' });
   });
 
   it('INV-CONFINED: machine:name without a relay, and bad names on either side of ":", are refused in one sentence', async () => {
-    const none = await refusal(Promise.resolve().then(() => routeOf('laptop', 'server-2:api', false)));
+    const none = await refusal(Promise.resolve().then(() => parseAddress('laptop', 'server-2:api', false)));
     expect(none.code).toBe('remote_unavailable');
     expect(none.message).toMatch(/set RELAY_REMOTE_URL and RELAY_API_KEY/);
     for (const to of [
@@ -66,7 +71,7 @@ describe('routing a send', () => {
       'CON:api',
       '../x',
     ]) {
-      const bad = await refusal(Promise.resolve().then(() => routeOf('laptop', to, true)));
+      const bad = await refusal(Promise.resolve().then(() => parseAddress('laptop', to, true)));
       expect(bad.code, to).toBe('bad_name');
       expect(bad.message).toMatch(/^Expected `to/);
     }

@@ -1,6 +1,6 @@
 import { cleanStore } from '../../relay/clean.js';
 import { loadConfig } from '../../relay/config.js';
-import { createContext } from '../../relay/session.js';
+import { createContext } from '../../relay/serve-session.js';
 import { logProblem } from '../log.js';
 
 export async function run(options: { json?: boolean }): Promise<number> {

@@ -49,8 +49,8 @@ export async function run(): Promise<number> {
     const [{ deliverByHook, HookEventSchema }, { createContext }, { listLiveSessions }, { findSessionName }] =
       await Promise.all([
         import('../../relay/hook.js'),
-        import('../../relay/session.js'),
-        import('../../relay/sessions.js'),
+        import('../../relay/serve-session.js'),
+        import('../../relay/live-sessions.js'),
         import('../../relay/find-session.js'),
       ]);
     const parsed = HookEventSchema.safeParse(json);

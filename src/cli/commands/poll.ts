@@ -1,7 +1,7 @@
 import { formatPoll } from '../../mcp/format.js';
 import { loadConfig } from '../../relay/config.js';
 import { pollInbox } from '../../relay/poll.js';
-import { createContext } from '../../relay/session.js';
+import { createContext } from '../../relay/serve-session.js';
 import { logProblem } from '../log.js';
 
 /** `claude-relay poll [--name N]`: takes a session's new messages, as a poll by that session would. */

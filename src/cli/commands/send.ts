@@ -2,7 +2,7 @@ import { isRelayError, RelayError } from '../../errors.js';
 import { validateName } from '../../log/names.js';
 import { loadConfig } from '../../relay/config.js';
 import { sendMessage } from '../../relay/send.js';
-import { createContext } from '../../relay/session.js';
+import { createContext } from '../../relay/serve-session.js';
 import { logProblem } from '../log.js';
 
 /** `claude-relay send <to> <message>`: a person writes to a session, as `--from` (default `user`). */

@@ -3,7 +3,7 @@ import { ChannelPush, choosePush, pushModeFromEnv } from '../../mcp/push.js';
 import { createMcpServer } from '../../mcp/server.js';
 import { loadConfig } from '../../relay/config.js';
 import { ancestorsOf } from '../../relay/process-tree.js';
-import { RelaySession } from '../../relay/session.js';
+import { RelaySession } from '../../relay/serve-session.js';
 import { packageVersion } from '../../version.js';
 import { logError, logProblem } from '../log.js';
 

@@ -1,7 +1,7 @@
 import { formatUptime, tildePath } from '../../mcp/format.js';
 import { loadConfig } from '../../relay/config.js';
-import { formatRemoteStatus, readRemoteStatus } from '../../relay/remote-status.js';
-import { createContext } from '../../relay/session.js';
+import { formatRemoteStatus, readRemoteStatus } from '../../relay/remote/status.js';
+import { createContext } from '../../relay/serve-session.js';
 import { readStatus } from '../../relay/status.js';
 import { logProblem } from '../log.js';
 

@@ -4,7 +4,7 @@ import { formatMessage } from '../../mcp/format.js';
 import { loadConfig } from '../../relay/config.js';
 import { InboxWatch } from '../../relay/inbox-watch.js';
 import { peekInbox, pollInbox } from '../../relay/poll.js';
-import { createContext } from '../../relay/session.js';
+import { createContext } from '../../relay/serve-session.js';
 import { logError, logProblem } from '../log.js';
 
 function line(m: SentEvent): string {

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { RelaySession } from '../../relay/session.js';
+import type { RelaySession } from '../../relay/serve-session.js';
 import { formatBroadcast } from '../format.js';
 import type { ToolSpec } from '../tool-list.js';
 import { broadcastTypeDescription } from './send.js';

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { restore, validateWait } from '../../relay/long-poll.js';
-import type { RelaySession } from '../../relay/session.js';
+import type { RelaySession } from '../../relay/serve-session.js';
 import { formatPoll } from '../format.js';
 import type { Notices } from '../notices.js';
 import type { ToolSpec } from '../tool-list.js';

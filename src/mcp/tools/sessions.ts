@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RelaySession } from '../../relay/session.js';
+import type { RelaySession } from '../../relay/serve-session.js';
 import { formatSessions } from '../format.js';
 import type { Notices } from '../notices.js';
 import type { ToolSpec } from '../tool-list.js';

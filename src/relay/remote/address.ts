@@ -1,5 +1,5 @@
-import { RelayError, shorten } from '../errors.js';
-import { validateName } from '../log/names.js';
+import { RelayError, shorten } from '../../errors.js';
+import { validateName } from '../../log/names.js';
 
 /**
  * Where a send goes. `name` is a session of this machine; `machine:name` is a session elsewhere, through the
@@ -8,12 +8,12 @@ import { validateName } from '../log/names.js';
  * of that name on any machine. That last look-up reads the store, so it is made in the sender's queue
  * (src/relay/remote-send.ts); deciding everything else here, without waiting, keeps sends in call order.
  */
-export type Route =
+export type Address =
   | { readonly kind: 'local'; readonly name: string }
   | { readonly kind: 'remote'; readonly machine: string; readonly name: string }
   | { readonly kind: 'either'; readonly name: string };
 
-export function routeOf(myMachine: string, to: string, remoteConfigured: boolean): Route {
+export function parseAddress(myMachine: string, to: string, remoteConfigured: boolean): Address {
   const colon = to.indexOf(':');
   if (colon >= 0) {
     const machine = validateName(to.slice(0, colon), 'to (the machine before ":")');

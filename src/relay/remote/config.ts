@@ -1,5 +1,5 @@
-import { RelayError } from '../errors.js';
-import { positiveInt } from './env.js';
+import { RelayError } from '../../errors.js';
+import { positiveInt } from '../env.js';
 
 /** How a `serve` process reaches the remote relay (from RELAY_REMOTE_URL and RELAY_API_KEY). */
 export interface RemoteConfig {

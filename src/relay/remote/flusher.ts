@@ -1,10 +1,10 @@
-import type { OutboxEvent } from '../log/events.js';
-import type { RemoteClient } from '../remote/client.js';
-import { isRemoteError, type RemoteError } from '../remote/errors.js';
-import type { SendAnswer } from '../remote/protocol.js';
-import type { RelayContext } from './context.js';
+import type { OutboxEvent } from '../../log/events.js';
+import type { RemoteClient } from '../../remote/client.js';
+import { isRemoteError, type RemoteError } from '../../remote/errors.js';
+import type { SendAnswer } from '../../remote/protocol.js';
+import type { RelayContext } from '../context.js';
 import { addressOf, bounce, pendingOutbox, recordForwarded } from './outbox.js';
-import { Alarm, backoffMs } from './remote-retry.js';
+import { Alarm, backoffMs } from './retry.js';
 
 /** With nothing to do, the outbox is still looked at this often (another process may have queued). */
 const IDLE_RESCAN_MS = 60_000;

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
-import type { LeasedMessage } from '../remote/protocol.js';
-import { sentEventFrom } from '../remote/sent-event.js';
-import type { RelayContext } from './context.js';
+import type { LeasedMessage } from '../../remote/protocol.js';
+import { sentEventFrom } from '../../remote/sent-event.js';
+import type { RelayContext } from '../context.js';
 
 /**
  * Puts a message polled from the remote relay into this store's inbox under its own key, so every local

@@ -1,13 +1,13 @@
-import type { HeartbeatEvent, MessageType, OutboxEvent, SentEvent } from '../log/events.js';
-import { RemoteClient } from '../remote/client.js';
-import { isRemoteError, RemoteError } from '../remote/errors.js';
-import type { Presence } from '../remote/protocol.js';
-import type { RelayContext } from './context.js';
+import type { HeartbeatEvent, MessageType, OutboxEvent, SentEvent } from '../../log/events.js';
+import { RemoteClient } from '../../remote/client.js';
+import { isRemoteError, RemoteError } from '../../remote/errors.js';
+import type { Presence } from '../../remote/protocol.js';
+import type { RelayContext } from '../context.js';
+import type { RemoteConfig } from './config.js';
+import { OutboxFlusher } from './flusher.js';
+import { importRemote } from './import.js';
 import { addressOf, enqueueRemote, type RemoteTarget } from './outbox.js';
-import type { RemoteConfig } from './remote-config.js';
-import { OutboxFlusher } from './remote-flusher.js';
-import { importRemote } from './remote-import.js';
-import { Alarm, backoffMs } from './remote-retry.js';
+import { Alarm, backoffMs } from './retry.js';
 
 /** Seconds one inbound poll waits at the relay for a message before asking again. */
 const PUMP_WAIT_SECONDS = 25;
@@ -46,7 +46,7 @@ function asSent(entry: OutboxEvent): SentEvent {
 
 /**
  * A `serve` process's link to the remote relay, all of it in the background:
- * - the outbox flusher (remote-flusher.ts) sends waiting entries in send order, with backoff while the relay
+ * - the outbox flusher (flusher.ts) sends waiting entries in send order, with backoff while the relay
  *   is down, each with its key as idempotency key, so a send whose answer was lost is stored once;
  * - the inbound pump long-polls the relay for this session's messages, writes each into the local inbox
  *   under its key, then acks it: a lost ack only makes the relay hand out a copy that is not written twice;

@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
-import { createEventFile } from '../log/append.js';
-import type { ForwardedEvent, MessageType, OutboxEvent } from '../log/events.js';
-import { listNames, readEventFile } from '../log/read.js';
-import type { Store } from '../log/store.js';
-import { checkBody, checkRate } from '../projections/limits.js';
-import type { RelayContext } from './context.js';
-import { newMessageFields, recentSends } from './send.js';
+import { createEventFile } from '../../log/append.js';
+import type { ForwardedEvent, MessageType, OutboxEvent } from '../../log/events.js';
+import { listNames, readEventFile } from '../../log/read.js';
+import type { Store } from '../../log/store.js';
+import { checkBody, checkRate } from '../../projections/limits.js';
+import type { RelayContext } from '../context.js';
+import { newMessageFields, recentSends } from '../send.js';
 
 /**
  * The durable outbox of sends to other machines. A send is an `outbox` event in `outbox/<from>/`, written

@@ -1,10 +1,10 @@
-import type { OutboxEvent, SentEvent } from '../log/events.js';
-import type { RelayContext } from './context.js';
+import type { OutboxEvent, SentEvent } from '../../log/events.js';
+import type { RelayContext } from '../context.js';
+import { listLiveSessions } from '../live-sessions.js';
+import { appendMessages, type SendInput, sendMessage, validateReplyTo, validateType } from '../send.js';
+import { type Address, parseAddress } from './address.js';
+import type { RemoteLink, RemoteSendResult } from './link.js';
 import { appendOutbox } from './outbox.js';
-import type { RemoteLink, RemoteSendResult } from './remote-link.js';
-import { type Route, routeOf } from './route.js';
-import { appendMessages, type SendInput, sendMessage, validateReplyTo, validateType } from './send.js';
-import { listLiveSessions } from './sessions.js';
 
 export interface RoutedSend {
   readonly event: SentEvent;
@@ -22,9 +22,9 @@ export function sendRouted(
   link: RemoteLink | undefined,
   input: SendInput,
 ): Promise<RoutedSend> {
-  let route: Route;
+  let route: Address;
   try {
-    route = routeOf(ctx.me.machine, input.to, link !== undefined);
+    route = parseAddress(ctx.me.machine, input.to, link !== undefined);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -1,5 +1,5 @@
-import { RemoteClient } from '../remote/client.js';
-import type { RelayContext } from './context.js';
+import { RemoteClient } from '../../remote/client.js';
+import type { RelayContext } from '../context.js';
 import { type OutboxCounts, outboxCounts } from './outbox.js';
 
 export interface RemoteStatus {

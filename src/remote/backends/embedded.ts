@@ -8,7 +8,7 @@ import { type ProblemSink, Store } from '../../log/store.js';
 import { isExpired } from '../../projections/inbox.js';
 import { foldSessions, liveSessions } from '../../projections/sessions.js';
 import type { Backend, BackendHealth, BackendOptions, PollRequest, StoredMessage } from '../backend.js';
-import { POLL_MAX_BYTES } from '../backend.js';
+import { LEASE_MAX_BYTES } from '../backend.js';
 import { HttpError } from '../errors.js';
 import type { HeartbeatBody, LeasedMessage, Presence } from '../protocol.js';
 import { sentEventFrom } from '../sent-event.js';
@@ -244,7 +244,7 @@ export class EmbeddedBackend implements Backend {
         continue;
       }
       const size = Buffer.byteLength(message.body, 'utf8');
-      if (out.length > 0 && bytes + size > POLL_MAX_BYTES) {
+      if (out.length > 0 && bytes + size > LEASE_MAX_BYTES) {
         release();
         break;
       }
