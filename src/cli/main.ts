@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isRelayError } from '../errors.js';
 import { packageVersion } from '../version.js';
+import { drained } from './output.js';
 
 /**
  * The CLI entry: the only module that calls process.exit. Each command lives in its own module, loaded
@@ -177,7 +178,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 main(process.argv).then(
-  (code) => process.exit(code),
+  // Exit only once stdout has drained: a pipe reader would otherwise get a cut-off answer.
+  (code) => drained().then(() => process.exit(code)),
   (e) => {
     process.stderr.write(`claude-relay: ${String(e)}\n`);
     process.exit(1);

@@ -19,6 +19,11 @@ export interface CreateOptions {
    * send after the event's own.
    */
   readonly syncAlsoAt?: boolean;
+  /**
+   * Whether anything is fsynced (default yes). A lease needs exclusive creation and a complete file, not
+   * durability: after a power cut its holder is gone and the message is free again either way.
+   */
+  readonly durable?: boolean;
 }
 
 export type CreateResult = 'created' | 'exists';
@@ -45,7 +50,7 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeTempFile(tmpDir: string, data: string): Promise<string> {
+export async function writeTempFile(tmpDir: string, data: string, durable = true): Promise<string> {
   await ensureDir(tmpDir);
   const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   let handle: fs.FileHandle;
@@ -60,7 +65,7 @@ export async function writeTempFile(tmpDir: string, data: string): Promise<strin
   }
   try {
     await handle.writeFile(data, 'utf8');
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (e) {
     await handle.close().catch(() => {});
     await fs.rm(tmp, { force: true });
@@ -95,7 +100,7 @@ export async function createEventFile(
   let tmp: string | undefined;
   try {
     await ensureDir(path.dirname(target));
-    tmp = await writeTempFile(tmpDir, data);
+    tmp = await writeTempFile(tmpDir, data, options.durable !== false);
     // Extra links first: if one fails, the event itself was never published, so an error really means
     // "not sent" and a retry cannot deliver it twice. An orphan extra link only over-counts an index.
     const dirs = new Set<string>();
@@ -118,7 +123,7 @@ export async function createEventFile(
       return 'exists';
     }
     dirs.add(path.dirname(target));
-    for (const dir of dirs) await fsyncDir(dir);
+    if (options.durable !== false) for (const dir of dirs) await fsyncDir(dir);
     return 'created';
   } catch (e) {
     throw fsError(e, `writing ${path.basename(target)}`, path.dirname(tmpDir));

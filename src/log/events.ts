@@ -17,8 +17,10 @@ const key = z.string().regex(KEY_PATTERN);
 export const MESSAGE_TYPES = ['request', 'info', 'response'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
-export const DELIVERY_PATHS = ['poll', 'long-poll', 'hook', 'channel', 'cli'] as const;
+export const DELIVERY_PATHS = ['poll', 'long-poll', 'hook', 'channel', 'native', 'cli'] as const;
 export type DeliveryPath = (typeof DELIVERY_PATHS)[number];
+/** Paths that hand a message to the client, which acknowledges nothing; the others return it to the model. */
+export const HANDED_PATHS: readonly DeliveryPath[] = ['channel', 'native'];
 
 export const SentEventSchema = z.object({
   v: z.literal(FORMAT_VERSION),
@@ -68,6 +70,8 @@ export const ConsumedEventSchema = z.object({
   atMs: z.number().int().nonnegative(),
   via: z.enum(DELIVERY_PATHS),
   by: deliveredBy,
+  /** The message had been taken before by a taker that died or ran out of time: it may have been seen. */
+  again: z.literal(true).optional(),
 });
 export type ConsumedEvent = z.infer<typeof ConsumedEventSchema>;
 
@@ -80,6 +84,25 @@ export const ExpiredEventSchema = z.object({
   reason: z.literal('ttl'),
 });
 export type ExpiredEvent = z.infer<typeof ExpiredEventSchema>;
+
+/**
+ * Who is answering a message right now: `leases/<to>/<key>.<gen>.json`, created exclusively. A take holds
+ * the message while its answer is written out; only then is it `consumed`. A lease whose holder died (its
+ * pid is gone on this machine) or ran out is taken over with the next generation, so a message is never
+ * lost with its taker. Leases are not fsynced: after a power cut every taker is gone anyway.
+ */
+export const LeasedEventSchema = z.object({
+  v: z.literal(FORMAT_VERSION),
+  kind: z.literal('leased'),
+  key,
+  to: name,
+  gen: z.number().int().positive(),
+  atMs: z.number().int().nonnegative(),
+  untilMs: z.number().int().nonnegative(),
+  via: z.enum(DELIVERY_PATHS),
+  by: deliveredBy,
+});
+export type LeasedEvent = z.infer<typeof LeasedEventSchema>;
 
 /** The one event that ends a message's life: exactly one exists per message, created exclusively. */
 export type SettledEvent = ConsumedEvent | ExpiredEvent;
@@ -103,6 +126,8 @@ export const HeartbeatEventSchema = z.object({
   client: CLIENT_NAME.optional(),
   /** The server's ancestor pids, nearest first: how `claude-relay hook` finds the session of its client. */
   ancestors: z.array(z.number().int().positive()).max(16).optional(),
+  /** How mail reaches this session by itself (`native` inbox, `channel` push); absent: only when it asks. */
+  push: z.enum(['native', 'channel']).optional(),
 });
 export type HeartbeatEvent = z.infer<typeof HeartbeatEventSchema>;
 
@@ -166,6 +191,7 @@ export const EventSchema = z.discriminatedUnion('kind', [
   SentEventSchema,
   ConsumedEventSchema,
   ExpiredEventSchema,
+  LeasedEventSchema,
   HeartbeatEventSchema,
   LeftEventSchema,
   ClaimedEventSchema,

@@ -9,6 +9,7 @@ import { validateName } from './names.js';
  *
  *   inbox/<to>/<key>.json       sent events still waiting for their recipient (delivery order = name order)
  *   settled/<to>/<key>.json     the one consumed | expired event of a message, created exclusively
+ *   leases/<to>/<key>.<gen>.json who is answering a message now; the highest generation holds it
  *   archive/<to>/<key>.json     sent events already settled, moved out of the inbox so a poll stays O(unread)
  *   sent/<from>/<key>.json      a second link to each send of a sender: its clock and its rate limit
  *   sessions/<name>/<..>.json   heartbeat and left events; each server compacts its own superseded ones
@@ -21,6 +22,7 @@ import { validateName } from './names.js';
 export type Area =
   | 'inbox'
   | 'settled'
+  | 'leases'
   | 'archive'
   | 'sent'
   | 'sessions'

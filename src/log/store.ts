@@ -12,6 +12,7 @@ import type {
   SettledEvent,
 } from './events.js';
 import { KEY_PATTERN } from './events.js';
+import { Leases } from './leases.js';
 import { SESSION_FILE, StorePaths } from './paths.js';
 import { listNames, readEventFile } from './read.js';
 
@@ -31,6 +32,7 @@ export { SESSION_FILE };
 /** The event log on disk: the layout of `paths.ts`, each write atomic, each read validated. */
 export class Store {
   readonly paths: StorePaths;
+  readonly leases: Leases;
   private readonly onProblem: ProblemSink;
   private readonly reported = new Set<string>();
   private readonly sentIndex = new Map<string, { mtime: bigint; keys: string[]; readAt: number }>();
@@ -38,6 +40,11 @@ export class Store {
   constructor(root: string, onProblem: ProblemSink = () => {}) {
     this.paths = new StorePaths(root);
     this.onProblem = onProblem;
+    this.leases = new Leases(
+      this.paths,
+      () => this.tmp(),
+      (file, reason) => this.report(file, reason),
+    );
   }
 
   get root(): string {

@@ -14,17 +14,43 @@ function indentBody(body: string): string {
   return body.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/).join('\n    ');
 }
 
-export function formatMessage(m: SentEvent): string {
+/** `again`: a taker that died or ran out of time had taken it, so the model may have seen it before. */
+export function formatMessage(m: SentEvent, again = false): string {
   const origin = m.origin ?? 'local';
   const re = m.replyTo === undefined ? '' : ` re #${m.replyTo}`;
-  return `  [${m.type}|${origin}] From ${m.from}: #${m.id}${re} ${indentBody(m.body)}`;
+  const seen = again ? ' (again)' : '';
+  return `  [${m.type}|${origin}] From ${m.from}: #${m.id}${seen}${re} ${indentBody(m.body)}`;
 }
 
-export function formatPoll(messages: readonly SentEvent[], remaining: number): string {
-  if (messages.length === 0) return 'No new messages.';
-  const lines = [`${messages.length} new message(s):`, ...messages.map(formatMessage)];
-  if (remaining > 0) lines.push(`(${remaining} more waiting: poll again)`);
+const NONE: ReadonlySet<string> = new Set();
+
+export interface Waiting {
+  readonly remaining: number;
+  /** Bytes of the bodies left waiting, when known: a hook says how much it could not show. */
+  readonly remainingBytes?: number;
+  readonly again?: ReadonlySet<string>;
+}
+
+export function formatPoll(messages: readonly SentEvent[], waiting: Waiting | number = 0): string {
+  const w = typeof waiting === 'number' ? { remaining: waiting } : waiting;
+  const again = w.again ?? NONE;
+  const more = w.remainingBytes ? `, ${formatBytes(w.remainingBytes)}` : '';
+  if (messages.length === 0) {
+    if (w.remaining === 0) return 'No new messages.';
+    return `${w.remaining} message(s) waiting${more}, too long for here: call relay_poll to read.`;
+  }
+  const lines = [
+    `${messages.length} new message(s):`,
+    ...messages.map((m) => formatMessage(m, again.has(m.key))),
+  ];
+  // Only a hook knows the bytes it left: it also says which tool reads them.
+  if (w.remaining > 0)
+    lines.push(`(${w.remaining} more waiting${more}: ${more ? 'call relay_poll' : 'poll again'})`);
   return lines.join('\n');
+}
+
+function formatBytes(n: number): string {
+  return n < 1000 ? `${n} B` : `${Math.round(n / 1000)} KB`;
 }
 
 export function formatSent(event: SentEvent, live: boolean): string {

@@ -1,7 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { RelayError } from '../errors.js';
 import type { SentEvent } from '../log/events.js';
-import { restore } from '../relay/long-poll.js';
 import type { RelaySession } from '../relay/serve-session.js';
 
 /**
@@ -36,11 +35,12 @@ export function choosePush(configured: PushMode | undefined, clientName: string 
 }
 
 /** Meta keys become attributes of the <channel> tag the model reads: identifiers only, never the body. */
-export function channelMeta(m: SentEvent): Record<string, string> {
+export function channelMeta(m: SentEvent, again = false): Record<string, string> {
   return {
     from: m.from,
     type: m.type,
     id: m.id,
+    ...(again ? { again: 'true' } : {}),
     ...(m.origin === undefined ? {} : { origin: m.origin }),
     ...(m.replyTo === undefined ? {} : { reply_to: m.replyTo }),
   };
@@ -103,19 +103,23 @@ export class ChannelPush {
     }
   }
 
+  /** One message per take: each is consumed once its notification has been written out, not before. */
   private async deliver(): Promise<void> {
-    const { messages } = await this.session.poll({ via: 'channel' });
-    for (const [i, m] of messages.entries()) {
+    for (;;) {
+      const taken = await this.session.take({ via: 'channel', maxMessages: 1 });
+      const m = taken.messages[0];
+      if (!m) return;
       try {
         await this.server.server.notification({
           method: CHANNEL_METHOD,
-          params: { content: m.body, meta: channelMeta(m) },
+          params: { content: m.body, meta: channelMeta(m, taken.again.has(m.key)) },
         });
       } catch (e) {
-        // The connection is gone: what was not pushed goes back to the inbox for the next session.
-        await restore(this.session.ctx, messages.slice(i));
+        // The connection is gone: the message goes back to the inbox for the next session.
+        await taken.release();
         throw e;
       }
+      await taken.commit();
     }
   }
 

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { RelaySession } from '../relay/serve-session.js';
+import { Answers } from './answered.js';
 import { formatRenamed } from './format.js';
 import { Notices } from './notices.js';
 import { choosePush, type PushMode } from './push.js';
@@ -21,7 +22,12 @@ export const DELIVER_INSTRUCTIONS =
  * the claude/channel capability is declared (`undefined`: the mode is chosen once the client is known, so
  * the capability is declared only to a client whose mode will not be `off`).
  */
-export function createMcpServer(session: RelaySession, version: string, push?: PushMode): McpServer {
+export function createMcpServer(
+  session: RelaySession,
+  version: string,
+  push?: PushMode,
+  onError: (e: unknown) => void = () => {},
+): McpServer {
   const declare = push !== 'off';
   const server = new McpServer(
     { name: SERVER_NAME, version },
@@ -46,8 +52,12 @@ export function createMcpServer(session: RelaySession, version: string, push?: P
   const notices = new Notices(
     session.renamedFrom === undefined ? [] : [formatRenamed(session.name, session.renamedFrom)],
   );
+  // Every transport this server is connected to reports when an answer has been written out.
+  const answers = new Answers(onError);
+  const connect = server.connect.bind(server);
+  server.connect = (transport) => connect(answers.watch(transport));
   registerSendTool(server, session);
-  registerPollTool(server, session, notices);
+  registerPollTool(server, session, notices, answers);
   registerBroadcastTool(server, session);
   registerSessionsTool(server, session, notices);
   listToolsCompactly(server, [sendTool, pollTool, broadcastTool, sessionsTool]);

@@ -96,7 +96,9 @@ async function checkCanary(config: RelayConfig): Promise<Check[]> {
     const started = Date.now();
     const waiting = session.longPoll({ waitMs: 5000 });
     const second = await session.send({ to: session.name, message: 'canary' });
-    const woke = (await waiting).messages.some((m) => m.key === second.event.key);
+    const woken = await waiting;
+    await woken.commit();
+    const woke = woken.messages.some((m) => m.key === second.event.key);
     checks.push({
       name: 'canary: long-poll',
       ok: woke,
@@ -107,9 +109,11 @@ async function checkCanary(config: RelayConfig): Promise<Check[]> {
     });
 
     const third = await session.send({ to: session.name, message: 'canary' });
-    const out = await deliverByHook(session.ctx, { hook_event_name: 'UserPromptSubmit' }, (ms) =>
+    const delivery = await deliverByHook(session.ctx, { hook_event_name: 'UserPromptSubmit' }, (ms) =>
       ms.map((m) => m.key).join(','),
     );
+    await delivery?.take.commit();
+    const out = delivery?.output;
     const viaHook =
       out !== undefined &&
       'hookSpecificOutput' in out &&

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { SentEvent } from '../log/events.js';
 import type { RelayContext } from './context.js';
-import { type PollResult, pollInbox } from './poll.js';
+import { type Take, takeInbox } from './take.js';
 
 /** The fields of a Claude Code hook event that matter here; everything else is ignored. */
 export const HookEventSchema = z
@@ -17,34 +17,48 @@ export type HookEvent = z.infer<typeof HookEventSchema>;
 /** Events whose output can carry `additionalContext` to the model. */
 export const CONTEXT_EVENTS = ['UserPromptSubmit', 'SessionStart', 'PostToolUse'] as const;
 
-/** Hook output is a model's context: keep a batch well under what a client shows of one hook. */
+/**
+ * Claude Code shows at most 10,000 characters of a hook's context; a batch stays under that with room for
+ * the framing, and a message larger than that waits for relay_poll instead of being cut off.
+ */
 export const HOOK_MAX_BYTES = 8_000;
 
 export type HookOutput =
   | { readonly hookSpecificOutput: { readonly hookEventName: string; readonly additionalContext: string } }
   | { readonly decision: 'block'; readonly reason: string };
 
+/** What a hook says (nothing when no mail waits), and the take behind it: commit once it is written out. */
+export interface HookDelivery {
+  readonly output: HookOutput | undefined;
+  readonly take: Take;
+}
+
+export type HookFormat = (
+  messages: readonly SentEvent[],
+  waiting: {
+    readonly remaining: number;
+    readonly remainingBytes: number;
+    readonly again: ReadonlySet<string>;
+  },
+) => string;
+
 /**
  * Delivers this session's unread messages through a hook: as `additionalContext` on a prompt, a session
  * start or after a tool call, or as the reason that blocks a Stop, so the agent reads its mail before it
- * goes idle. Resolves undefined when there is nothing to say: the hook then prints nothing at all.
+ * goes idle. Resolves undefined for an event that cannot carry mail; with no `output` the hook prints nothing.
  */
 export async function deliverByHook(
   ctx: RelayContext,
   event: HookEvent,
-  format: (messages: readonly SentEvent[], remaining: number) => string,
-  /** Sees the poll behind the answer (what was taken, expired, left): for tests and diagnostics. */
-  observe?: (result: PollResult) => void,
-): Promise<HookOutput | undefined> {
+  format: HookFormat,
+): Promise<HookDelivery | undefined> {
   const name = event.hook_event_name;
   const isContext = (CONTEXT_EVENTS as readonly string[]).includes(name);
   if (!isContext && name !== 'Stop') return undefined;
   if (name === 'Stop' && event.stop_hook_active === true) return undefined;
-  const result = await pollInbox(ctx, { via: 'hook', maxBytes: HOOK_MAX_BYTES });
-  observe?.(result);
-  const { messages, remaining } = result;
-  if (messages.length === 0) return undefined;
-  const text = format(messages, remaining);
-  if (name === 'Stop') return { decision: 'block', reason: text };
-  return { hookSpecificOutput: { hookEventName: name, additionalContext: text } };
+  const take = await takeInbox(ctx, { via: 'hook', maxBytes: HOOK_MAX_BYTES, oversized: 'leave' });
+  if (take.messages.length === 0 && take.remaining === 0) return { output: undefined, take };
+  const text = format(take.messages, take);
+  if (name === 'Stop') return { output: { decision: 'block', reason: text }, take };
+  return { output: { hookSpecificOutput: { hookEventName: name, additionalContext: text } }, take };
 }

@@ -1,61 +1,28 @@
-import type { DeliveryPath, SentEvent } from '../log/events.js';
+import type { SentEvent } from '../log/events.js';
 import { validateName } from '../log/names.js';
 import { isExpired } from '../projections/inbox.js';
 import type { RelayContext } from './context.js';
+import { type TakeOptions, takeInbox } from './take.js';
 
-export interface PollOptions {
-  readonly via: DeliveryPath;
-  /** Whose inbox; the caller's own by default (the CLI's `poll --name`). */
-  readonly name?: string;
-  /** Stop taking messages once their bodies pass this many bytes (at least one is always taken). */
-  readonly maxBytes?: number;
-  readonly maxMessages?: number;
-}
+export type PollOptions = TakeOptions;
 
 export interface PollResult {
   readonly messages: SentEvent[];
+  /** Keys of messages that a dead or late taker had taken before: they may have been seen already. */
+  readonly again: ReadonlySet<string>;
   /** Messages left waiting because the answer was full. */
   readonly remaining: number;
   readonly expired: number;
 }
 
-export const ANSWER_MAX_BYTES = 200_000;
-
 /**
- * Takes the waiting messages of an inbox, in delivery order, each exactly once: a message is returned only
- * by the caller whose `consumed` event was created first. A message past its TTL is settled as `expired`
- * instead, never returned and never dropped without a trace.
+ * A take settled at once, for callers whose answer does not leave the process (tests, the doctor's
+ * canary). Every path that shows messages to a model or a person takes, writes, then commits.
  */
 export async function pollInbox(ctx: RelayContext, options: PollOptions): Promise<PollResult> {
-  const to = validateName(options.name ?? ctx.me.name, 'name');
-  const maxBytes = options.maxBytes ?? ANSWER_MAX_BYTES;
-  const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
-  const keys = await ctx.store.inboxKeys(to);
-  const messages: SentEvent[] = [];
-  let bytes = 0;
-  let expired = 0;
-  let index = 0;
-  for (; index < keys.length; index++) {
-    if (messages.length >= maxMessages) break;
-    const key = keys[index] as string;
-    const message = await ctx.store.readInbox(to, key);
-    if (!message) continue;
-    const now = Math.floor(ctx.clock.wall());
-    if (isExpired(message, now)) {
-      if (await ctx.store.settle({ v: 1, kind: 'expired', key, to, atMs: now, reason: 'ttl' })) expired++;
-      await ctx.store.archive(to, key);
-      continue;
-    }
-    const size = Buffer.byteLength(message.body, 'utf8');
-    if (messages.length > 0 && bytes + size > maxBytes) break;
-    const by = { name: ctx.me.name, machine: ctx.me.machine, pid: ctx.me.pid, instance: ctx.me.instance };
-    const won = await ctx.store.settle({ v: 1, kind: 'consumed', key, to, atMs: now, via: options.via, by });
-    await ctx.store.archive(to, key);
-    if (!won) continue;
-    messages.push(message);
-    bytes += size;
-  }
-  return { messages, remaining: keys.length - index, expired };
+  const taken = await takeInbox(ctx, options);
+  await taken.commit();
+  return { messages: taken.messages, again: taken.again, remaining: taken.remaining, expired: taken.expired };
 }
 
 /** The waiting messages of an inbox, without taking them (`watch`, unread counts). */

@@ -13,6 +13,7 @@ import type { RemoteLink } from './remote/link.js';
 import { type RoutedSend, sendRouted } from './remote/send.js';
 import type { SendInput } from './send.js';
 import { SerialQueue } from './serial.js';
+import { type Take, type TakeOptions, takeInbox } from './take.js';
 
 export interface ContextOptions {
   readonly config: RelayConfig;
@@ -49,6 +50,8 @@ export function createContext(options: ContextOptions): RelayContext {
   };
 }
 
+const STOP_GRACE_MS = 1000;
+
 /**
  * One joined session (one `serve` process): its identity on the relay, its heartbeat, and the use-cases
  * acting as it. Heartbeat failures are reported, not fatal: a full disk must not kill the MCP server.
@@ -62,6 +65,7 @@ export class RelaySession {
   readonly renamedFrom: string | undefined;
   private readonly onError: (e: unknown) => void;
   private watcher: InboxWatch | undefined;
+  private readonly open = new Set<Promise<void>>();
   /** The link to the remote relay, when RELAY_REMOTE_URL is set. */
   private link: RemoteLink | undefined;
 
@@ -130,15 +134,39 @@ export class RelaySession {
     return pollInbox(this.context, options);
   }
 
+  /** Leases this session's messages; the caller commits once they have been shown. */
+  async take(options: Omit<TakeOptions, 'name'>): Promise<Take> {
+    return this.track(await takeInbox(this.context, options));
+  }
+
+  /**
+   * Remembers a take until it is committed or given back, so that `stop` lets a commit whose answer has
+   * just been written finish, rather than leave its messages to come back `again`.
+   */
+  private track(take: Take): Take {
+    if (take.messages.length === 0) return take;
+    let settled!: () => void;
+    const done = new Promise<void>((resolve) => {
+      settled = resolve;
+    });
+    this.open.add(done);
+    const end = <T>(p: Promise<T>) =>
+      p.finally(() => {
+        this.open.delete(done);
+        settled();
+      });
+    return { ...take, commit: () => end(take.commit()), release: () => end(take.release()) };
+  }
+
   /** Wakes on changes to this session's inbox; shared by long-polls and push. */
   get watch(): InboxWatch {
     this.watcher ??= new InboxWatch(this.context.store.paths.dir('inbox', this.name));
     return this.watcher;
   }
 
-  /** A poll that waits up to `waitMs` for a message to arrive. */
-  longPoll(options: LongPollOptions) {
-    return longPoll(this.context, this.watch, options);
+  /** A take that waits up to `waitMs` for a message to arrive. */
+  async longPoll(options: LongPollOptions): Promise<Take> {
+    return this.track(await longPoll(this.context, this.watch, options));
   }
 
   broadcast(input: { message: string; type?: string | undefined }): Promise<SentEvent[]> {
@@ -155,6 +183,11 @@ export class RelaySession {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.watcher?.close();
+    // Takes whose answers are being written get a moment to commit; past it their leases bring them back.
+    if (this.open.size > 0) {
+      const moment = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
+      await Promise.race([Promise.all(this.open), moment]);
+    }
     await this.link?.stop();
     await this.beating;
     await leave(this.context).catch(this.onError);

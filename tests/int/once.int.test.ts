@@ -9,11 +9,12 @@ import { ManualClock, makeTempDir, testConfig, useHome } from './fixture.js';
 
 const home = useHome();
 
-/** Counts settle attempts that lost the link(2) race: the case exactly-once is about. */
+/** Counts lease attempts that lost the link(2) race: the case exactly-once is about. */
 function countLostRaces(ctx: RelayContext, counter: { lost: number }): RelayContext {
-  const settle = ctx.store.settle.bind(ctx.store);
-  ctx.store.settle = async (event) => {
-    const won = await settle(event);
+  const leases = ctx.store.leases;
+  const acquire = leases.acquire.bind(leases);
+  leases.acquire = async (event) => {
+    const won = await acquire(event);
     if (!won) counter.lost++;
     return won;
   };
@@ -40,7 +41,7 @@ describe('INV-ONCE: each message is delivered to exactly one poll', () => {
     expect(new Set(all).size).toBe(sent.length);
     // Each poller keeps delivery order within what it got.
     for (const keys of got) expect([...keys].sort()).toEqual(keys);
-    // The race must really have been run: some settle lost to the other poller.
+    // The race must really have been run: some lease lost to the other poller.
     expect(counter.lost).toBeGreaterThan(0);
   });
 

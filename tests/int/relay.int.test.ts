@@ -15,7 +15,7 @@ describe('the relay use-cases: send, poll, broadcast, sessions', () => {
     const reply = await bob.send({ to: 'alice', message: 'green', type: 'response', replyTo: event.id });
     expect(live).toBe(true);
     const got = await bob.poll({ via: 'poll' });
-    expect(got).toEqual({ messages: [event], remaining: 0, expired: 0 });
+    expect(got).toEqual({ messages: [event], again: new Set(), remaining: 0, expired: 0 });
     expect(event).toMatchObject({
       from: 'alice',
       to: 'bob',

@@ -144,21 +144,18 @@ export class PollCommand implements Cmd {
     const window = real.windows.get(this.inbox);
     if (!session || !window) throw new Error(`no session ${this.inbox}`);
     const byPath = async (): Promise<PollResult> => {
-      if (this.path === 'long-poll') return session.longPoll({ waitMs: 1 });
+      if (this.path === 'long-poll') {
+        const taken = await session.longPoll({ waitMs: 1 });
+        await taken.commit();
+        return taken;
+      }
       if (this.path === 'poll') return session.poll({ via: 'poll' });
-      let seen: PollResult | undefined;
-      await deliverByHook(
-        session.ctx,
-        { hook_event_name: 'PostToolUse' },
-        () => '',
-        (r) => {
-          seen = r;
-        },
-      );
-      if (!seen) throw new Error('the hook path took no poll');
-      return seen;
+      const delivery = await deliverByHook(session.ctx, { hook_event_name: 'PostToolUse' }, () => '');
+      await delivery?.take.commit();
+      return delivery?.take ?? { messages: [], again: new Set(), remaining: 0, expired: 0 };
     };
     const alive = m.sessions.get(this.inbox)?.alive === true;
+
     const primary = (): Promise<PollResult> => (alive ? byPath() : pollInbox(window, { via: 'cli' }));
     const pollers = [primary];
     if (this.race) pollers.push(() => pollInbox(real.cli, { via: 'cli', name: this.inbox }));

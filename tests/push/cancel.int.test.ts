@@ -1,7 +1,7 @@
+import { promises as fs } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { describe, expect, it } from 'vitest';
-import type { SettledEvent } from '../../src/log/events.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { loadConfig } from '../../src/relay/config.js';
 import { sendMessage } from '../../src/relay/send.js';
@@ -11,9 +11,12 @@ import { answersOnWire, defer, type Served, sentTo, tempDir, textOf, waitFor } f
 /**
  * The cancellation path that a race reaches only by luck, made certain: the client cancels relay_poll(wait)
  * at the very moment the server has taken the first message (the in-memory transport delivers the
- * cancellation synchronously, from inside the store's settle). What was taken must go back, and come to the
- * next poll exactly once.
+ * cancellation synchronously, from inside the lease). What was taken must go back untouched, and come to
+ * the next poll exactly once.
  */
+
+const leaseFiles = (root: string) => fs.readdir(`${root}/leases/api`).catch(() => [] as string[]);
+const settledIn = (root: string) => fs.readdir(`${root}/settled/api`).catch(() => [] as string[]);
 
 async function setup() {
   const root = await tempDir();
@@ -41,18 +44,16 @@ async function setup() {
 }
 
 describe('relay_poll(wait) cancelled while it takes messages', () => {
-  it('INV-CANCEL-SAFE: puts back what it took, in place; the next poll returns each message once', async () => {
+  it('INV-CANCEL-SAFE: gives back what it took, untouched; the next poll returns each message once', async () => {
     const { root, session, client, wire, send } = await setup();
-    const first = await send('one');
-    await send('two');
-    await send('three');
+    const sent = [await send('one'), await send('two'), await send('three')];
 
     const abort = new AbortController();
-    const store = session.ctx.store;
-    const settle = store.settle.bind(store);
+    const leases = session.ctx.store.leases;
+    const acquire = leases.acquire.bind(leases);
     let taken = 0;
-    store.settle = async (event: SettledEvent) => {
-      const won = await settle(event);
+    leases.acquire = async (event) => {
+      const won = await acquire(event);
       if (won && ++taken === 1) abort.abort();
       return won;
     };
@@ -60,14 +61,16 @@ describe('relay_poll(wait) cancelled while it takes messages', () => {
       signal: abort.signal,
     });
     await expect(call).rejects.toThrow();
-    // The handler goes on after the client gave up: it took all three, then puts all three back.
-    await waitFor(async () => (await sentTo(root, 'api')).length === 6, 'the three messages to be put back');
-    store.settle = settle;
-    expect(taken).toBe(3);
+    // The handler goes on after the client gave up: it took all three, then gives all three back.
+    await waitFor(async () => taken === 3 && (await leaseFiles(root)).length === 0, 'the three leases to go');
+    leases.acquire = acquire;
+    expect(await sentTo(root, 'api')).toHaveLength(3);
+    expect(await settledIn(root)).toEqual([]);
 
     const next = textOf(await client.callTool({ name: 'relay_poll', arguments: {} }));
-    expect(next).toMatch(/^3 new message\(s\):\n {2}\[info\|local\] From web: #\w{6} one\n.* two\n.* three$/);
-    expect(next).not.toContain(first.id);
+    expect(next).toBe(
+      ['3 new message(s):', ...sent.map((m) => `  [info|local] From web: #${m.id} ${m.body}`)].join('\n'),
+    );
     expect(textOf(await client.callTool({ name: 'relay_poll', arguments: {} }))).toBe('No new messages.');
     // The cancelled call's answer never went out.
     expect(

@@ -75,6 +75,8 @@ describe('channel push: RELAY_PUSH=deliver', () => {
     expect(served.pushes.map((p) => p.meta?.id)).toEqual([a, b, c]);
     expect(served.pushes[2]?.meta).toEqual({ from: 'user', type: 'info', id: c, reply_to: a });
 
+    // Each push is consumed once its notification has been written out: just after the client got it.
+    await waitFor(async () => (await settledOf(root, 'chd')).size === 3, 'the three to be consumed');
     const settled = await settledOf(root, 'chd');
     const sent = await sentTo(root, 'chd');
     expect(sent.map((m) => m.id)).toEqual([a, b, c]);
@@ -122,6 +124,8 @@ describe('channel push: RELAY_PUSH=notify', () => {
       `1 new message(s):\n  [info|local] From frontend: #${id} the body stays private`,
     );
     const [m] = await sentTo(root, 'chn');
+    // Consumed once the answer has been written out: just after the client got it.
+    await waitFor(async () => (await settledOf(root, 'chn')).size === 1, 'the message to be consumed');
     expect((await settledOf(root, 'chn')).get(m?.key ?? '')).toMatchObject({ via: 'poll' });
   });
 

@@ -190,7 +190,7 @@ describe('claude-relay hook', () => {
     ]);
     const first = await hook(root, prompt());
     expect(first.stdout).toContain('2 new message(s)');
-    expect(first.stdout).toContain('(1 more waiting: poll again)');
+    expect(first.stdout).toMatch(/\(1 more waiting, \d+ KB: call relay_poll\)/);
     const second = await hook(root, prompt());
     expect(second.stdout).toContain(`#${sent[2]?.id} 3x`);
     expect((await hook(root, prompt())).stdout).toBe('');

@@ -50,6 +50,8 @@ describe('relay_poll(wait) over stdio', () => {
     const text = textOf(await call);
     expect(text).toBe(`1 new message(s):\n  [info|local] From user: #${id} wake up, the build is green`);
     const [message] = await sentTo(root, 'lp');
+    // Consumed once the answer has been written out: just after the client got it.
+    await waitFor(async () => (await settledOf(root, 'lp')).size === 1, 'the message to be consumed');
     expect((await settledOf(root, 'lp')).get(message?.key ?? '')).toMatchObject({
       kind: 'consumed',
       via: 'long-poll',
@@ -119,6 +121,7 @@ describe('relay_poll(wait) over stdio', () => {
     // Nothing was taken and put back: the one message sent is the one delivered.
     const sent = await sentTo(root, 'cancel');
     expect(sent.map((m) => m.id)).toEqual([id]);
+    await waitFor(async () => (await settledOf(root, 'cancel')).size > 0, 'the message to be consumed');
     expect([...(await settledOf(root, 'cancel')).values()].map((s) => s.kind)).toEqual(['consumed']);
   });
 

@@ -1,8 +1,9 @@
 import { formatPoll } from '../../mcp/format.js';
 import { loadConfig } from '../../relay/config.js';
-import { pollInbox } from '../../relay/poll.js';
 import { createContext } from '../../relay/serve-session.js';
+import { takeInbox } from '../../relay/take.js';
 import { logProblem } from '../log.js';
+import { written } from '../output.js';
 
 /** `claude-relay poll [--name N]`: takes a session's new messages, as a poll by that session would. */
 export async function run(options: { name?: string; json?: boolean }): Promise<number> {
@@ -12,11 +13,13 @@ export async function run(options: { name?: string; json?: boolean }): Promise<n
     ...(options.name === undefined ? {} : { name: options.name }),
     onProblem: logProblem,
   });
-  const { messages, remaining } = await pollInbox(ctx, { via: 'cli' });
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify({ messages, remaining }, null, 2)}\n`);
-  } else {
-    process.stdout.write(`${formatPoll(messages, remaining)}\n`);
-  }
+  const taken = await takeInbox(ctx, { via: 'cli' });
+  const { messages, remaining } = taken;
+  const out = options.json
+    ? `${JSON.stringify({ messages, remaining }, null, 2)}\n`
+    : `${formatPoll(messages, { remaining, again: taken.again })}\n`;
+  // Consumed once the output has left the process; a failed write (a closed pipe) gives them back.
+  if (await written(out)) await taken.commit();
+  else await taken.release();
   return 0;
 }

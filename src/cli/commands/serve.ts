@@ -1,4 +1,4 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { FlushedStdioTransport } from '../../mcp/answered.js';
 import { ChannelPush, choosePush, pushModeFromEnv } from '../../mcp/push.js';
 import { createMcpServer } from '../../mcp/server.js';
 import { loadConfig } from '../../relay/config.js';
@@ -18,7 +18,7 @@ export async function run(options: { push?: string } = {}): Promise<number> {
     onError: logError,
     ancestors: ancestorsOf(process.pid),
   });
-  const server = createMcpServer(session, packageVersion(), configured);
+  const server = createMcpServer(session, packageVersion(), configured, logError);
   let push: ChannelPush | undefined;
   server.server.oninitialized = () => {
     const client = server.server.getClientVersion();
@@ -28,7 +28,7 @@ export async function run(options: { push?: string } = {}): Promise<number> {
     push = new ChannelPush(server, session, mode, logError);
     void push.start().catch(logError);
   };
-  const transport = new StdioServerTransport();
+  const transport = new FlushedStdioTransport();
   const closed = new Promise<void>((resolve) => {
     const done = () => resolve();
     transport.onclose = done;

@@ -3,9 +3,11 @@ import { validateName } from '../../log/names.js';
 import { formatMessage } from '../../mcp/format.js';
 import { loadConfig } from '../../relay/config.js';
 import { InboxWatch } from '../../relay/inbox-watch.js';
-import { peekInbox, pollInbox } from '../../relay/poll.js';
+import { peekInbox } from '../../relay/poll.js';
 import { createContext } from '../../relay/serve-session.js';
+import { takeInbox } from '../../relay/take.js';
 import { logError, logProblem } from '../log.js';
+import { written } from '../output.js';
 
 function line(m: SentEvent): string {
   const time = new Date(m.sentAt).toTimeString().slice(0, 8);
@@ -30,13 +32,16 @@ export async function run(name: string | undefined, options: { consume?: boolean
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => stop.abort());
   while (!stop.signal.aborted) {
     try {
-      const messages = options.consume
-        ? (await pollInbox(ctx, { via: 'cli' })).messages
-        : await peekInbox(ctx, who);
-      for (const m of messages) {
-        if (shown.has(m.key)) continue;
-        shown.add(m.key);
-        process.stdout.write(line(m));
+      if (options.consume) {
+        const taken = await takeInbox(ctx, { via: 'cli' });
+        if (await written(taken.messages.map(line).join(''))) await taken.commit();
+        else await taken.release();
+      } else {
+        for (const m of await peekInbox(ctx, who)) {
+          if (shown.has(m.key)) continue;
+          shown.add(m.key);
+          process.stdout.write(line(m));
+        }
       }
     } catch (e) {
       logError(e);

@@ -1,7 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { restore, validateWait } from '../../relay/long-poll.js';
+import { validateWait } from '../../relay/long-poll.js';
 import type { RelaySession } from '../../relay/serve-session.js';
+import { type Answers, settleTake } from '../answered.js';
 import { formatPoll } from '../format.js';
 import type { Notices } from '../notices.js';
 import type { ToolSpec } from '../tool-list.js';
@@ -14,14 +15,19 @@ export const pollTool = {
   inputSchema: { wait: z.number().optional().describe('Seconds to wait for one (max 600)') },
 } satisfies ToolSpec;
 
-export function registerPollTool(server: McpServer, session: RelaySession, notices: Notices): void {
+export function registerPollTool(
+  server: McpServer,
+  session: RelaySession,
+  notices: Notices,
+  answers: Answers,
+): void {
   server.registerTool(
     pollTool.name,
     { description: pollTool.description, inputSchema: pollTool.inputSchema },
     async ({ wait }, extra) => {
       const waitMs = validateWait(wait) * 1000;
       const progressToken = extra._meta?.progressToken;
-      const result = await session.longPoll({
+      const taken = await session.longPoll({
         waitMs,
         signal: extra.signal,
         ...(progressToken === undefined
@@ -36,12 +42,13 @@ export function registerPollTool(server: McpServer, session: RelaySession, notic
                   .catch(() => {}),
             }),
       });
-      // A cancelled request's answer is never sent: whatever it took goes back, so nothing is lost.
-      if (extra.signal.aborted && result.messages.length > 0) {
-        await restore(session.ctx, result.messages);
-        return text('Cancelled.');
-      }
-      return text(notices.prefix(formatPoll(result.messages, result.remaining)));
+      // Consumed only once the answer is written out; a cancelled request's answer is never sent, so what
+      // it took goes back untouched.
+      if (taken.messages.length > 0) answers.after(extra.requestId, extra.signal, settleTake(taken));
+      if (extra.signal.aborted) return text('Cancelled.');
+      return text(
+        notices.prefix(formatPoll(taken.messages, { remaining: taken.remaining, again: taken.again })),
+      );
     },
   );
 }
