@@ -1,5 +1,6 @@
 import type { OutboxEvent } from '../../log/events.js';
 import type { RemoteClient } from '../../remote/client.js';
+import { wireOf } from '../../remote/convert.js';
 import { isRemoteError, type RemoteError } from '../../remote/errors.js';
 import type { SendAnswer } from '../../remote/protocol.js';
 import type { RelayContext } from '../context.js';
@@ -139,17 +140,7 @@ export class OutboxFlusher {
   private async forward(entry: OutboxEvent): Promise<true | unknown> {
     const ctx = this.getCtx();
     try {
-      const answer = await this.client.send(entry.toMachine, entry.to, {
-        key: entry.key,
-        id: entry.id,
-        from: entry.from,
-        fromMachine: entry.machine,
-        type: entry.type,
-        body: entry.body,
-        ...(entry.replyTo === undefined ? {} : { replyTo: entry.replyTo }),
-        sentAt: entry.sentAt,
-        ttlMs: entry.ttlMs,
-      });
+      const answer = await this.client.send(entry.toMachine, entry.to, wireOf(entry));
       this.hooks.onContact();
       await recordForwarded(ctx.store, entry, {
         atMs: Math.floor(ctx.clock.wall()),

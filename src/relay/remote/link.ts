@@ -1,5 +1,6 @@
-import type { HeartbeatEvent, MessageType, OutboxEvent, SentEvent } from '../../log/events.js';
+import type { MessageType, OutboxEvent, SentEvent } from '../../log/events.js';
 import { RemoteClient } from '../../remote/client.js';
+import { sentOfOutbox } from '../../remote/convert.js';
 import { isRemoteError, RemoteError } from '../../remote/errors.js';
 import type { Presence } from '../../remote/protocol.js';
 import type { RelayContext } from '../context.js';
@@ -37,11 +38,6 @@ function queuedNote(e: unknown): string {
 
 function reasonOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function asSent(entry: OutboxEvent): SentEvent {
-  const { toMachine: _toMachine, kind: _kind, ...rest } = entry;
-  return { ...rest, kind: 'sent' };
 }
 
 /**
@@ -97,7 +93,7 @@ export class RemoteLink {
   /** Gives an entry already in the outbox its one prompt attempt, and says whether it went or waits. */
   async afterQueued(entry: OutboxEvent): Promise<{ event: SentEvent; result: RemoteSendResult }> {
     const outcome = await this.flusher.firstAttempt(entry.key);
-    const event = asSent(entry);
+    const event = sentOfOutbox(entry);
     if (outcome.state === 'refused') throw outcome.error;
     if (outcome.state === 'delivered') {
       return { event, result: { to: outcome.answer.to, state: 'sent', live: outcome.answer.live } };
@@ -106,8 +102,8 @@ export class RemoteLink {
     return { event, result: { to, state: 'queued', live: false, note: queuedNote(outcome.error) } };
   }
 
-  /** Live sessions of other machines, named `machine:name`; undefined when the relay cannot be asked. */
-  async remoteSessions(): Promise<HeartbeatEvent[] | undefined> {
+  /** Live sessions of other machines; undefined when the relay cannot be asked. */
+  async remoteSessions(): Promise<Presence[] | undefined> {
     const me = this.getCtx().me;
     let sessions: Presence[];
     try {
@@ -120,22 +116,7 @@ export class RemoteLink {
       return undefined;
     }
     this.noteSuccess();
-    return sessions
-      .filter((s) => s.machine !== me.machine)
-      .map((s) => ({
-        v: 1,
-        kind: 'heartbeat',
-        name: `${s.machine}:${s.name}`,
-        instance: s.instance,
-        at: '',
-        atMs: s.lastSeen,
-        pid: s.pid,
-        cwd: s.cwd,
-        machine: s.machine,
-        startedAt: s.startedAt,
-        joined: '',
-        ...(s.client === undefined ? {} : { client: s.client }),
-      }));
+    return sessions.filter((s) => s.machine !== me.machine);
   }
 
   /** Why the relay is not reachable right now, or undefined when the last contact worked. */
