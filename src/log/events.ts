@@ -13,6 +13,12 @@ const stamp = z.string().regex(STAMP_PATTERN);
 /** `<stamp>-<id>`: unique per message, and its file name in every area. */
 export const KEY_PATTERN = /^\d{13}-\d{8}-[a-z0-9]{6}$/;
 const key = z.string().regex(KEY_PATTERN);
+/** A message's short id, the one a model sees and names in `reply_to`. */
+export const ID_PATTERN = /^[a-z0-9]{6}$/;
+const id = z.string().regex(ID_PATTERN);
+/** One run of `serve`. */
+export const INSTANCE_PATTERN = /^[a-z0-9]{8}$/;
+const instance = z.string().regex(INSTANCE_PATTERN);
 
 export const MESSAGE_TYPES = ['request', 'info', 'response'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
@@ -27,7 +33,7 @@ export const SentEventSchema = z.object({
   kind: z.literal('sent'),
   key,
   /** The short id a model sees and can name in `reply_to`. */
-  id: z.string().regex(/^[a-z0-9]{6}$/),
+  id,
   at: stamp,
   sentAt: z.number().int().nonnegative(),
   from: name,
@@ -37,10 +43,7 @@ export const SentEventSchema = z.object({
   to: name,
   type: z.enum(MESSAGE_TYPES),
   body: z.string(),
-  replyTo: z
-    .string()
-    .regex(/^[a-z0-9]{6}$/)
-    .optional(),
+  replyTo: id.optional(),
   ttlMs: z.number().int().positive(),
   /**
    * Set on a message put back after a cancelled request had taken it (`key` of the original, whose
@@ -48,10 +51,7 @@ export const SentEventSchema = z.object({
    */
   restoredFrom: key.optional(),
   /** Set on each copy of one broadcast, so the copies can be told apart from separate sends. */
-  broadcast: z
-    .string()
-    .regex(/^[a-z0-9]{6}$/)
-    .optional(),
+  broadcast: id.optional(),
 });
 export type SentEvent = z.infer<typeof SentEventSchema>;
 
@@ -114,7 +114,7 @@ export const HeartbeatEventSchema = z.object({
   kind: z.literal('heartbeat'),
   name,
   /** One run of `serve`; two windows that ended up with one name still have two instances. */
-  instance: z.string().regex(/^[a-z0-9]{8}$/),
+  instance,
   at: stamp,
   atMs: z.number().int().nonnegative(),
   pid: z.number().int().nonnegative(),
@@ -135,7 +135,7 @@ export const LeftEventSchema = z.object({
   v: z.literal(FORMAT_VERSION),
   kind: z.literal('left'),
   name,
-  instance: z.string().regex(/^[a-z0-9]{8}$/),
+  instance,
   at: stamp,
   atMs: z.number().int().nonnegative(),
   /** `exit` when the server closed cleanly, `stale` when `clean` found it dead. */
@@ -154,7 +154,7 @@ export const ClaimedEventSchema = z.object({
   v: z.literal(FORMAT_VERSION),
   kind: z.literal('claimed'),
   name,
-  instance: z.string().regex(/^[a-z0-9]{8}$/),
+  instance,
   gen: z.number().int().positive(),
   atMs: z.number().int().nonnegative(),
 });

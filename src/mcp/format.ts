@@ -85,7 +85,7 @@ export function formatUptime(ms: number): string {
 }
 
 export function formatSessions(
-  sessions: readonly HeartbeatEvent[],
+  sessions: readonly Pick<HeartbeatEvent, 'name' | 'cwd' | 'startedAt' | 'pid'>[],
   me: string,
   now: number,
   home?: string,

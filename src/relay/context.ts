@@ -14,7 +14,11 @@ export interface Identity {
   readonly startedAt: number;
   /** The stamp of the first heartbeat; empty until the session has joined. */
   readonly joined: string;
-  readonly client?: string;
+  /**
+   * The MCP client running this session, learnt after `initialize`: a field set then, so that everything
+   * holding this context (the heartbeat, the remote link) sees it without the context being replaced.
+   */
+  client?: string;
   readonly ancestors?: readonly number[];
 }
 

@@ -1,6 +1,6 @@
 import { RelayError } from '../errors.js';
 import { formatStamp, parseStamp } from '../log/clock.js';
-import { MESSAGE_TYPES, type MessageType, type SentEvent } from '../log/events.js';
+import { ID_PATTERN, MESSAGE_TYPES, type MessageType, type SentEvent } from '../log/events.js';
 import { validateName } from '../log/names.js';
 import { checkBody, checkRate, RATE_WINDOW_MS } from '../projections/limits.js';
 import { foldSessions, liveSessions } from '../projections/sessions.js';
@@ -29,7 +29,7 @@ export function validateReplyTo(replyTo: unknown): string | undefined {
   if (replyTo === undefined || replyTo === '') return undefined;
   // A model copies the id as relay_poll shows it, `#482113`; the `#` is not part of the id.
   const id = typeof replyTo === 'string' ? replyTo.replace(/^#/, '') : replyTo;
-  if (typeof id === 'string' && /^[a-z0-9]{6}$/.test(id)) return id;
+  if (typeof id === 'string' && ID_PATTERN.test(id)) return id;
   throw new RelayError(
     'bad_input',
     `Expected \`reply_to\` to be a message id like "482113" (as relay_poll shows it), got ${JSON.stringify(String(replyTo)).slice(0, 30)}.`,

@@ -57,7 +57,7 @@ const STOP_GRACE_MS = 1000;
  * acting as it. Heartbeat failures are reported, not fatal: a full disk must not kill the MCP server.
  */
 export class RelaySession {
-  private context: RelayContext;
+  private readonly context: RelayContext;
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -89,7 +89,7 @@ export class RelaySession {
     if (options.config.remote) {
       // Loaded only with a relay configured: the HTTP client stays out of every other start.
       const { RemoteLink } = await import('./remote/link.js');
-      session.link = new RemoteLink(() => session.context, options.config.remote, session.onError);
+      session.link = new RemoteLink(session.context, options.config.remote, session.onError);
       session.link.start(options.config.heartbeatMs);
     }
     return session;
@@ -105,7 +105,7 @@ export class RelaySession {
 
   /** Records which MCP client runs this session (known only after `initialize`) with a fresh heartbeat. */
   setClient(client: string): Promise<void> {
-    this.context = { ...this.context, me: { ...this.context.me, client: client.slice(0, 200) } };
+    this.context.me.client = client.slice(0, 200);
     return this.heartbeat();
   }
 

@@ -1,22 +1,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { HeartbeatEvent } from '../log/events.js';
 import { foldInbox, inboxCounts } from '../projections/inbox.js';
 import { isLive } from '../projections/sessions.js';
+import { presenceOf } from '../remote/convert.js';
+import type { Presence } from '../remote/protocol.js';
 import { livenessView, type RelayContext } from './context.js';
 import { readSessions } from './live-sessions.js';
 import { readSnapshot } from './snapshot.js';
 
-export interface SessionStatus {
-  readonly name: string;
-  readonly live: boolean;
-  readonly machine: string;
-  readonly pid: number;
-  readonly cwd: string;
-  readonly startedAt: number;
-  readonly lastSeen: number;
-  readonly client?: string;
-}
+/** A session's presence (without its instance, which `status` does not show) and whether it is live. */
+export type SessionStatus = Omit<Presence, 'instance'> & { readonly live: boolean };
 
 export interface InboxStatus {
   readonly name: string;
@@ -67,17 +60,8 @@ export async function readStatus(ctx: RelayContext): Promise<StatusReport> {
   for (const instances of (await readSessions(ctx)).values()) {
     for (const event of instances.values()) {
       if (event.kind !== 'heartbeat') continue;
-      const beat: HeartbeatEvent = event;
-      sessions.push({
-        name: beat.name,
-        live: isLive(beat, view),
-        machine: beat.machine,
-        pid: beat.pid,
-        cwd: beat.cwd,
-        startedAt: beat.startedAt,
-        lastSeen: beat.atMs,
-        ...(beat.client === undefined ? {} : { client: beat.client }),
-      });
+      const { instance: _instance, ...presence } = presenceOf(event);
+      sessions.push({ ...presence, live: isLive(event, view) });
     }
   }
   sessions.sort((a, b) => Number(b.live) - Number(a.live) || a.name.localeCompare(b.name));

@@ -1,20 +1,6 @@
-import type { MessageType } from '../log/events.js';
-import type { HeartbeatBody, LeasedMessage, Presence } from './protocol.js';
+import type { HeartbeatBody, LeasedMessage, Presence, StoredMessage } from './protocol.js';
 
-/** A message as the relay stores it: the wire body plus where it goes. */
-export interface StoredMessage {
-  readonly key: string;
-  readonly id: string;
-  readonly from: string;
-  readonly fromMachine: string;
-  readonly toMachine: string;
-  readonly to: string;
-  readonly type: MessageType;
-  readonly body: string;
-  readonly replyTo?: string | undefined;
-  readonly sentAt: number;
-  readonly ttlMs: number;
-}
+export type { StoredMessage } from './protocol.js';
 
 export interface PollRequest {
   readonly max: number;

@@ -15,6 +15,7 @@ import {
   SendAnswerSchema,
   type SendBody,
   SessionsAnswerSchema,
+  safeJson,
 } from './protocol.js';
 
 export interface RemoteClientOptions {
@@ -174,12 +175,4 @@ export class RemoteClient {
 function networkReason(e: unknown): string {
   const cause = (e as { cause?: { code?: string } } | undefined)?.cause;
   return cause?.code ?? (e instanceof Error ? e.message : 'network error');
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

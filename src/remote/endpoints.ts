@@ -1,3 +1,4 @@
+import { INSTANCE_PATTERN } from '../log/events.js';
 import { validateName } from '../log/names.js';
 import { HttpError } from './errors.js';
 
@@ -86,7 +87,7 @@ export function endpointOf(method: string | undefined, url: string): Endpoint {
 export function checkNames(r: Endpoint): void {
   if ('machine' in r) validateName(r.machine, 'machine');
   if ('name' in r) validateName(r.name, 'name');
-  if (r.kind === 'leave' && !/^[a-z0-9]{8}$/.test(r.instance)) {
+  if (r.kind === 'leave' && !INSTANCE_PATTERN.test(r.instance)) {
     throw new HttpError(
       400,
       'bad_name',

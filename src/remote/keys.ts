@@ -5,6 +5,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { RelayError } from '../errors.js';
 import { NAME_PATTERN, validateName } from '../log/names.js';
+import { safeJson } from './protocol.js';
 
 /**
  * API keys of a relay server. Each key is 32 random bytes, shown once when made; the file keeps only its
@@ -118,13 +119,5 @@ export class KeyRing {
     const kept = records.filter((r) => r.machine !== machine);
     if (kept.length !== records.length) await this.write(kept);
     return records.length - kept.length;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -1,15 +1,18 @@
 import { z } from 'zod';
-import { KEY_PATTERN, MESSAGE_TYPES } from '../log/events.js';
-import { isValidName, NAME_PATTERN } from '../log/names.js';
+import { HeartbeatEventSchema, SentEventSchema } from '../log/events.js';
+import { DEFAULT_LIMITS } from '../projections/limits.js';
 
 /**
  * The relay's wire protocol: one zod schema per HTTP body, shared by the server (which parses every request
  * body with them) and the client (which parses every answer). `spec/remote.md` documents the same in prose.
+ * A message has one shape, `WireMessageSchema`, picked from the log's `sent` event: every other shape it
+ * takes on its way (the send body, the relay's stored copy, a leased message, the NATS header) is that one
+ * narrowed or extended, and `convert.ts` holds every conversion between them.
  */
 export const API_PREFIX = '/v1';
 
 /** A message body is at most this many UTF-8 bytes, as locally. */
-export const MAX_MESSAGE_BYTES = 1_000_000;
+export const MAX_MESSAGE_BYTES = DEFAULT_LIMITS.maxBodyBytes;
 /**
  * Largest request the send endpoint reads: a 1,000,000-byte body can grow up to six times as JSON
  * (`\u0001` escapes), and that body must still get through. Other endpoints read at most `MAX_SMALL_REQUEST`.
@@ -20,30 +23,38 @@ export const MAX_SMALL_REQUEST = 64 * 1024;
 export const HTTP_WAIT_MAX_SECONDS = 30;
 export const MAX_POLL_MESSAGES = 100;
 
-const name = z
-  .string()
-  .regex(NAME_PATTERN)
-  .refine(isValidName, { message: 'is not a valid name (a device name such as CON)' });
-const id = z.string().regex(/^[a-z0-9]{6}$/);
-const key = z.string().regex(KEY_PATTERN);
-const instance = z.string().regex(/^[a-z0-9]{8}$/);
+const { from: name, key } = SentEventSchema.shape;
 const ms = z.number().int().nonnegative();
+const ackToken = z.string().min(1).max(512);
 
-/** `POST /v1/sessions/{machine}/{name}/messages` and `POST /v1/names/{name}/messages`. */
-export const SendBodySchema = z.strictObject({
+/** A message as it crosses machines: the `sent` event's content, with the sender's machine. */
+export const WireMessageSchema = SentEventSchema.pick({
   /** The message's key, `<stamp>-<id>`: also its idempotency key, so a retried send is stored once. */
-  key,
-  id,
-  from: name,
-  /** Must be the machine the API key belongs to: a machine can send only as itself. */
-  fromMachine: name,
-  type: z.enum(MESSAGE_TYPES),
-  body: z.string().min(1),
-  replyTo: id.optional(),
-  sentAt: ms,
-  ttlMs: z.number().int().positive(),
-});
+  key: true,
+  id: true,
+  from: true,
+  type: true,
+  body: true,
+  replyTo: true,
+  sentAt: true,
+  ttlMs: true,
+}).extend({ fromMachine: name });
+export type WireMessage = z.infer<typeof WireMessageSchema>;
+
+/**
+ * `POST /v1/sessions/{machine}/{name}/messages` and `POST /v1/names/{name}/messages`: a wire message with a
+ * body. `fromMachine` must be the machine the API key belongs to: a machine can send only as itself.
+ */
+export const SendBodySchema = WireMessageSchema.extend({ body: z.string().min(1) }).strict();
 export type SendBody = z.infer<typeof SendBodySchema>;
+
+/** A message as the relay stores it: the wire message plus where it goes. */
+export const StoredMessageSchema = WireMessageSchema.extend({ toMachine: name, to: name });
+export type StoredMessage = z.infer<typeof StoredMessageSchema>;
+
+/** A stored message without its body: the NATS backend's message header (the body is the payload, byte for byte). */
+export const StoredMetaSchema = StoredMessageSchema.omit({ body: true, toMachine: true });
+export type StoredMeta = z.infer<typeof StoredMetaSchema>;
 
 export const SendAnswerSchema = z.object({
   /** Where the message went, `machine:name`. */
@@ -65,19 +76,10 @@ export const PollBodySchema = z.strictObject({
 export type PollBody = z.infer<typeof PollBodySchema>;
 
 /** A message as a poll hands it out: leased to this poller until acked, or until the lease runs out. */
-export const LeasedMessageSchema = z.object({
-  key,
-  id,
-  from: name,
-  fromMachine: name,
+export const LeasedMessageSchema = WireMessageSchema.extend({
   to: name,
-  type: z.enum(MESSAGE_TYPES),
-  body: z.string(),
-  replyTo: id.optional(),
-  sentAt: ms,
-  ttlMs: z.number().int().positive(),
   /** Opaque; give it back to `ack` once the message is safe on the client's side. */
-  ack: z.string().min(1).max(512),
+  ack: ackToken,
 });
 export type LeasedMessage = z.infer<typeof LeasedMessageSchema>;
 
@@ -86,34 +88,48 @@ export type PollAnswer = z.infer<typeof PollAnswerSchema>;
 
 /** `POST /v1/sessions/{machine}/{name}/ack`. */
 export const AckBodySchema = z.strictObject({
-  acks: z.array(z.string().min(1).max(512)).min(1).max(MAX_POLL_MESSAGES),
+  acks: z.array(ackToken).min(1).max(MAX_POLL_MESSAGES),
 });
 export type AckBody = z.infer<typeof AckBodySchema>;
 export const AckAnswerSchema = z.object({ acked: z.number().int().nonnegative() });
 
-/** `PUT /v1/sessions/{machine}/{name}`: a heartbeat. */
-export const HeartbeatBodySchema = z.strictObject({
-  instance,
-  pid: z.number().int().nonnegative(),
-  cwd: z.string().max(4096),
-  startedAt: ms,
-  client: z.string().max(200).optional(),
-});
-export type HeartbeatBody = z.infer<typeof HeartbeatBodySchema>;
-
-/** A live session as `GET /v1/sessions` lists it. */
-export const PresenceSchema = z.object({
-  machine: name,
-  name,
-  instance,
-  pid: z.number().int().nonnegative(),
-  cwd: z.string(),
-  startedAt: ms,
-  /** When the relay last heard from it (the relay's clock, ms). */
+/**
+ * A live session as `GET /v1/sessions` lists it, and as `status` and `relay_sessions` show one: the
+ * heartbeat event's content, with when it was last heard of. `presenceOf` (convert.ts) makes it.
+ */
+export const PresenceSchema = HeartbeatEventSchema.pick({
+  machine: true,
+  name: true,
+  instance: true,
+  pid: true,
+  cwd: true,
+  startedAt: true,
+  client: true,
+}).extend({
+  /** When it was last heard from (the relay's clock, ms). */
   lastSeen: ms,
-  client: z.string().optional(),
 });
 export type Presence = z.infer<typeof PresenceSchema>;
+
+/** `PUT /v1/sessions/{machine}/{name}`: a heartbeat, the presence of the session the path names. */
+export const HeartbeatBodySchema = PresenceSchema.pick({
+  instance: true,
+  pid: true,
+  startedAt: true,
+  client: true,
+})
+  .extend({ cwd: z.string().max(4096) })
+  .strict();
+export type HeartbeatBody = z.infer<typeof HeartbeatBodySchema>;
+
+/** Parses JSON text that may not be JSON: undefined then, for a schema to refuse. */
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export const SessionsAnswerSchema = z.object({ sessions: z.array(PresenceSchema) });
 

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isRelayError } from '../errors.js';
 import type { Backend } from './backend.js';
+import { storedOf } from './convert.js';
 import { checkNames, type Endpoint, endpointOf } from './endpoints.js';
 import { HttpError, isHttpError } from './errors.js';
 import { parseBody, readBody, sendError, sendJson } from './http.js';
@@ -206,7 +207,7 @@ export class RelayServer {
             `No session named "${toMachine}:${r.name}" has ever joined this relay; check the name with relay_sessions.`,
           );
         }
-        const { duplicate } = await backend.send({ ...body, toMachine, to: r.name });
+        const { duplicate } = await backend.send(storedOf(body, toMachine, r.name));
         const live = await backend.live(toMachine, r.name);
         const answer: SendAnswer = { to: `${toMachine}:${r.name}`, key: body.key, live, duplicate };
         return sendJson(res, duplicate ? 200 : 201, answer);

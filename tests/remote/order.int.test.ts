@@ -53,7 +53,9 @@ describe('order across machines', () => {
     const api = await machine(relay.url, (await keys.add('server-2')).key, 'server-2', 'api');
     const web = await machine(relay.url, (await keys.add('laptop')).key, 'laptop', 'web');
     await waitFor('server-2:api to be live at the relay', async () =>
-      (await web.remoteSessions())?.some((s) => s.name === 'server-2:api') ? true : undefined,
+      (await web.remoteSessions())?.some((s) => s.machine === 'server-2' && s.name === 'api')
+        ? true
+        : undefined,
     );
 
     const bodies = Array.from({ length: 24 }, (_, i) => `m${i}`);

@@ -14,7 +14,11 @@ export const sessionsTool = {
 export function registerSessionsTool(server: McpServer, session: RelaySession, notices: Notices): void {
   server.registerTool(sessionsTool.name, { description: sessionsTool.description }, async () => {
     // Sessions of other machines (through the remote relay, if any) follow as `machine:name`.
-    const sessions = [...(await session.sessions()), ...((await session.remoteSessions()) ?? [])];
+    const remote = ((await session.remoteSessions()) ?? []).map((s) => ({
+      ...s,
+      name: `${s.machine}:${s.name}`,
+    }));
+    const sessions = [...(await session.sessions()), ...remote];
     return text(notices.prefix(formatSessions(sessions, session.name, session.ctx.clock.wall())));
   });
 }

@@ -1,8 +1,10 @@
 import type { OutboxEvent } from '../../log/events.js';
 import type { RemoteClient } from '../../remote/client.js';
+import { wireOf } from '../../remote/convert.js';
 import { isRemoteError, type RemoteError } from '../../remote/errors.js';
 import type { SendAnswer } from '../../remote/protocol.js';
 import type { RelayContext } from '../context.js';
+import { SerialQueue } from '../serial.js';
 import { addressOf, bounce, pendingOutbox, recordForwarded } from './outbox.js';
 import { Alarm, backoffMs } from './retry.js';
 
@@ -32,21 +34,28 @@ export interface FlusherHooks {
 }
 
 /**
- * Sends the outbox to the relay: every entry of every sender of this store, each sender's in send order,
- * one at a time, with the entry's key as its idempotency key. A round stops at the first entry that cannot
- * go now and is retried after a backoff; a new entry, or news that the relay answers again, starts a round
- * at once. Only a refusal about the message itself settles an entry without delivering it.
+ * Sends the outbox to the relay, one entry at a time through one lane, each with its key as idempotency key.
+ * A send's first attempt goes straight from its outbox append to the relay (`attempt`); the loop is for
+ * retries: after a failure it sends every waiting entry of every sender of this store, each sender's in send
+ * order, stopping at the first that cannot go now, after a backoff; news that the relay answers again starts
+ * a round at once. While entries wait for a retry, a new entry does not overtake them: its attempt is a
+ * round. Only a refusal about the message itself settles an entry without delivering it.
  */
 export class OutboxFlusher {
   private readonly alarm = new Alarm();
-  private readonly waiters = new Map<string, (o: Outcome) => void>();
-  /** Outcomes nobody waited for yet: a flusher quicker than the send that queued the entry. */
-  private readonly untold = new Map<string, Outcome>();
+  /** Direct attempts and rounds alike: nothing is sent while something else is being sent. */
+  private readonly lane = new SerialQueue();
+  /** Keys whose direct attempt is queued or running: a round leaves them (and their sender's later ones) to it. */
+  private readonly direct = new Set<string>();
+  /** Keys whose sender still waits for the outcome; a refusal nobody hears of is bounced to the sender. */
+  private readonly heard = new Set<string>();
+  /** Why entries wait for a retry; undefined once a round got through. Unknown until the first round ran. */
+  private backlog: unknown = new Error('the outbox has not been looked at yet');
   private stopped = false;
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly getCtx: () => RelayContext,
+    private readonly ctx: RelayContext,
     private readonly client: RemoteClient,
     private readonly retryMaxMs: number,
     private readonly timeoutMs: number,
@@ -64,92 +73,100 @@ export class OutboxFlusher {
   async stop(): Promise<void> {
     this.stopped = true;
     this.alarm.wake();
-    for (const resolve of this.waiters.values()) resolve({ state: 'queued', error: new Error('stopping') });
-    this.waiters.clear();
     await this.loop;
   }
 
-  /** The outcome of an entry's first attempt, or `queued` when it does not come within the time limit. */
-  firstAttempt(key: string): Promise<Outcome> {
-    const known = this.untold.get(key);
-    if (known) {
-      this.untold.delete(key);
-      return Promise.resolve(known);
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(key);
-        resolve({ state: 'queued', error: new Error('the relay did not answer in time') });
-      }, this.timeoutMs);
-      timer.unref();
-      this.waiters.set(key, (o) => {
-        clearTimeout(timer);
-        this.waiters.delete(key);
-        resolve(o);
-      });
-      this.alarm.wake();
+  /**
+   * The first attempt of an entry just appended to the outbox, queued at once so attempts go in append
+   * order; `queued` when it does not settle within the time limit (it is then retried).
+   */
+  attempt(entry: OutboxEvent): Promise<Outcome> {
+    this.direct.add(entry.key);
+    this.heard.add(entry.key);
+    const settled = this.lane.run(async (): Promise<Outcome> => {
+      try {
+        if (this.stopped) return { state: 'queued', error: new Error('stopping') };
+        if (this.backlog === undefined) {
+          const outcome = await this.forward(entry);
+          if (outcome.state === 'queued') this.alarm.wake();
+          return outcome;
+        }
+        const round = await this.round(entry.key);
+        return round.outcomes.get(entry.key) ?? { state: 'queued', error: round.failure };
+      } catch (e) {
+        // The verdict could not be recorded: the entry is still in the outbox, and the loop retries it.
+        this.backlog = e;
+        this.alarm.wake();
+        return { state: 'queued', error: e };
+      } finally {
+        this.direct.delete(entry.key);
+      }
     });
-  }
-
-  /** Tells a waiting send its outcome; false when nobody waits for this key any more. */
-  private tell(key: string, outcome: Outcome): boolean {
-    const waiter = this.waiters.get(key);
-    if (waiter) {
-      waiter(outcome);
-      return true;
-    }
-    if (outcome.state !== 'queued') {
-      this.untold.set(key, outcome);
-      if (this.untold.size > 100) this.untold.delete(this.untold.keys().next().value as string);
-    }
-    return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ state: 'queued', error: new Error('the relay did not answer in time') }),
+        this.timeoutMs,
+      );
+      timer.unref();
+    });
+    return Promise.race([settled, late]).finally(() => {
+      clearTimeout(timer);
+      this.heard.delete(entry.key);
+    });
   }
 
   private async run(): Promise<void> {
     let attempt = 0;
     while (!this.stopped) {
-      let failure: unknown;
-      try {
-        for (const entry of await pendingOutbox(this.getCtx().store)) {
-          if (this.stopped) break;
-          const settled = await this.forward(entry);
-          if (settled !== true) {
-            failure = settled;
-            break;
-          }
-        }
-      } catch (e) {
-        failure = e;
-      }
+      const { failure } = await this.lane.run(() => this.round());
       if (this.stopped) break;
       if (failure === undefined) {
         attempt = 0;
         await this.alarm.sleep(IDLE_RESCAN_MS);
         continue;
       }
-      // Nothing more goes out in this round: every send still waiting for its first attempt hears so now.
-      for (const key of [...this.waiters.keys()]) this.tell(key, { state: 'queued', error: failure });
       attempt++;
       const retryAfter = isRemoteError(failure) ? failure.retryAfter : undefined;
       await this.alarm.sleep(backoffMs(attempt, this.retryMaxMs, retryAfter));
     }
   }
 
-  /** Sends one entry; true when it is settled (delivered or refused for good), else why it cannot go now. */
-  private async forward(entry: OutboxEvent): Promise<true | unknown> {
-    const ctx = this.getCtx();
+  /**
+   * Sends every waiting entry in order, up to the first that cannot go now. Entries with a direct attempt
+   * of their own are left to it, but for `include` (the attempt that runs this round).
+   */
+  private async round(include?: string): Promise<{ failure: unknown; outcomes: Map<string, Outcome> }> {
+    const outcomes = new Map<string, Outcome>();
+    const deferred = new Set<string>();
+    let failure: unknown;
     try {
-      const answer = await this.client.send(entry.toMachine, entry.to, {
-        key: entry.key,
-        id: entry.id,
-        from: entry.from,
-        fromMachine: entry.machine,
-        type: entry.type,
-        body: entry.body,
-        ...(entry.replyTo === undefined ? {} : { replyTo: entry.replyTo }),
-        sentAt: entry.sentAt,
-        ttlMs: entry.ttlMs,
-      });
+      for (const entry of await pendingOutbox(this.ctx.store)) {
+        if (this.stopped) break;
+        if (deferred.has(entry.from)) continue;
+        if (entry.key !== include && this.direct.has(entry.key)) {
+          deferred.add(entry.from);
+          continue;
+        }
+        const outcome = await this.forward(entry);
+        if (outcome.state === 'queued') {
+          failure = outcome.error;
+          break;
+        }
+        outcomes.set(entry.key, outcome);
+      }
+    } catch (e) {
+      failure = e;
+    }
+    if (failure === undefined && !this.stopped) this.backlog = undefined;
+    return { failure, outcomes };
+  }
+
+  /** Sends one entry and records a verdict; `queued` (and the reason) when it cannot go now. */
+  private async forward(entry: OutboxEvent): Promise<Outcome> {
+    const ctx = this.ctx;
+    try {
+      const answer = await this.client.send(entry.toMachine, entry.to, wireOf(entry));
       this.hooks.onContact();
       await recordForwarded(ctx.store, entry, {
         atMs: Math.floor(ctx.clock.wall()),
@@ -157,14 +174,14 @@ export class OutboxFlusher {
         outcome: 'delivered',
         ...(answer.duplicate ? { duplicate: true } : {}),
       });
-      this.tell(entry.key, { state: 'delivered', answer });
-      return true;
+      return { state: 'delivered', answer };
     } catch (e) {
       // Only the relay's verdict on this very message ends it; a wrong key, machine or URL is a setting to
       // fix, and the message waits for the fix.
       if (!isRemoteError(e) || !FINAL_REFUSALS.has(e.remoteCode ?? '')) {
+        this.backlog = e;
         this.hooks.onFailure(e);
-        return e;
+        return { state: 'queued', error: e };
       }
       this.hooks.onContact();
       await recordForwarded(ctx.store, entry, {
@@ -173,8 +190,8 @@ export class OutboxFlusher {
         outcome: 'refused',
         reason: e.message.slice(0, 1000),
       });
-      if (!this.tell(entry.key, { state: 'refused', error: e })) await bounce(ctx, entry, e.message);
-      return true;
+      if (!this.heard.has(entry.key)) await bounce(ctx, entry, e.message);
+      return { state: 'refused', error: e };
     }
   }
 }

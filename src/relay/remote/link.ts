@@ -1,12 +1,13 @@
-import type { HeartbeatEvent, MessageType, OutboxEvent, SentEvent } from '../../log/events.js';
+import type { MessageType, OutboxEvent, SentEvent } from '../../log/events.js';
 import { RemoteClient } from '../../remote/client.js';
+import { sentOfOutbox } from '../../remote/convert.js';
 import { isRemoteError, RemoteError } from '../../remote/errors.js';
 import type { Presence } from '../../remote/protocol.js';
 import type { RelayContext } from '../context.js';
 import type { RemoteConfig } from './config.js';
-import { OutboxFlusher } from './flusher.js';
+import { OutboxFlusher, type Outcome } from './flusher.js';
 import { importRemote } from './import.js';
-import { addressOf, enqueueRemote, type RemoteTarget } from './outbox.js';
+import { addressOf, appendOutbox, type RemoteTarget } from './outbox.js';
 import { Alarm, backoffMs } from './retry.js';
 
 /** Seconds one inbound poll waits at the relay for a message before asking again. */
@@ -39,11 +40,6 @@ function reasonOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function asSent(entry: OutboxEvent): SentEvent {
-  const { toMachine: _toMachine, kind: _kind, ...rest } = entry;
-  return { ...rest, kind: 'sent' };
-}
-
 /**
  * A `serve` process's link to the remote relay, all of it in the background:
  * - the outbox flusher (flusher.ts) sends waiting entries in send order, with backoff while the relay
@@ -56,7 +52,7 @@ function asSent(entry: OutboxEvent): SentEvent {
 export class RemoteLink {
   readonly client: RemoteClient;
   private readonly config: RemoteConfig;
-  private readonly getCtx: () => RelayContext;
+  private readonly ctx: RelayContext;
   private readonly onError: (e: unknown) => void;
   private readonly flusher: OutboxFlusher;
   private readonly pumpAlarm = new Alarm();
@@ -66,12 +62,12 @@ export class RemoteLink {
   private timer: NodeJS.Timeout | undefined;
   private failing: string | undefined;
 
-  constructor(getCtx: () => RelayContext, config: RemoteConfig, onError: (e: unknown) => void = () => {}) {
-    this.getCtx = getCtx;
+  constructor(ctx: RelayContext, config: RemoteConfig, onError: (e: unknown) => void = () => {}) {
+    this.ctx = ctx;
     this.config = config;
     this.onError = onError;
     this.client = new RemoteClient({ url: config.url, apiKey: config.apiKey, timeoutMs: config.timeoutMs });
-    this.flusher = new OutboxFlusher(getCtx, this.client, config.retryMaxMs, config.timeoutMs, {
+    this.flusher = new OutboxFlusher(ctx, this.client, config.retryMaxMs, config.timeoutMs, {
       onContact: () => this.noteSuccess(),
       onFailure: (e) => this.noteFailure(e),
     });
@@ -90,14 +86,30 @@ export class RemoteLink {
     target: RemoteTarget,
     input: { body: string; type: MessageType; replyTo?: string | undefined },
   ): Promise<{ event: SentEvent; result: RemoteSendResult }> {
-    // No await before the entry is queued: sends land in the order the calls came.
-    return this.afterQueued(await enqueueRemote(this.getCtx(), target, input));
+    // No await before the entry is queued: sends land in the order the calls came, and so do their attempts.
+    const { sent } = await this.ctx.sends.run(async () => ({
+      sent: this.afterQueued(await appendOutbox(this.ctx, target, input)),
+    }));
+    return sent;
   }
 
-  /** Gives an entry already in the outbox its one prompt attempt, and says whether it went or waits. */
-  async afterQueued(entry: OutboxEvent): Promise<{ event: SentEvent; result: RemoteSendResult }> {
-    const outcome = await this.flusher.firstAttempt(entry.key);
-    const event = asSent(entry);
+  /**
+   * Gives an entry just appended to the outbox its one prompt attempt, and says whether it went or waits.
+   * Call it in the sender's turn (`ctx.sends`), right after the append: attempts then go in send order.
+   */
+  afterQueued(entry: OutboxEvent): Promise<{ event: SentEvent; result: RemoteSendResult }> {
+    const sent = this.told(entry, this.flusher.attempt(entry));
+    // Awaited by the caller once its turn is over; a refusal before that is not an unhandled rejection.
+    sent.catch(() => {});
+    return sent;
+  }
+
+  private async told(
+    entry: OutboxEvent,
+    attempt: Promise<Outcome>,
+  ): Promise<{ event: SentEvent; result: RemoteSendResult }> {
+    const outcome = await attempt;
+    const event = sentOfOutbox(entry);
     if (outcome.state === 'refused') throw outcome.error;
     if (outcome.state === 'delivered') {
       return { event, result: { to: outcome.answer.to, state: 'sent', live: outcome.answer.live } };
@@ -106,9 +118,9 @@ export class RemoteLink {
     return { event, result: { to, state: 'queued', live: false, note: queuedNote(outcome.error) } };
   }
 
-  /** Live sessions of other machines, named `machine:name`; undefined when the relay cannot be asked. */
-  async remoteSessions(): Promise<HeartbeatEvent[] | undefined> {
-    const me = this.getCtx().me;
+  /** Live sessions of other machines; undefined when the relay cannot be asked. */
+  async remoteSessions(): Promise<Presence[] | undefined> {
+    const me = this.ctx.me;
     let sessions: Presence[];
     try {
       // While the relay is known to be failing, relay_sessions does not wait the full time limit for it.
@@ -120,22 +132,7 @@ export class RemoteLink {
       return undefined;
     }
     this.noteSuccess();
-    return sessions
-      .filter((s) => s.machine !== me.machine)
-      .map((s) => ({
-        v: 1,
-        kind: 'heartbeat',
-        name: `${s.machine}:${s.name}`,
-        instance: s.instance,
-        at: '',
-        atMs: s.lastSeen,
-        pid: s.pid,
-        cwd: s.cwd,
-        machine: s.machine,
-        startedAt: s.startedAt,
-        joined: '',
-        ...(s.client === undefined ? {} : { client: s.client }),
-      }));
+    return sessions.filter((s) => s.machine !== me.machine);
   }
 
   /** Why the relay is not reachable right now, or undefined when the last contact worked. */
@@ -150,7 +147,7 @@ export class RemoteLink {
     this.pumpAbort.abort();
     this.pumpAlarm.wake();
     await Promise.allSettled([this.flusher.stop(), this.pumping]);
-    const me = this.getCtx().me;
+    const me = this.ctx.me;
     await this.client
       .leave(me.machine, me.name, me.instance, Math.min(this.config.timeoutMs, 2000))
       .catch(() => {});
@@ -159,7 +156,7 @@ export class RemoteLink {
   private async pump(): Promise<void> {
     let attempt = 0;
     while (!this.stopped) {
-      const me = this.getCtx().me;
+      const me = this.ctx.me;
       try {
         const messages = await this.client.poll(
           me.machine,
@@ -171,8 +168,7 @@ export class RemoteLink {
         attempt = 0;
         if (messages.length === 0) continue;
         // Stored here first, acked after: a crash in between only makes the relay hand out a copy.
-        const ctx = this.getCtx();
-        for (const m of messages) await importRemote(ctx, ctx.me.name, m);
+        for (const m of messages) await importRemote(this.ctx, me.name, m);
         await this.client.ack(
           me.machine,
           me.name,
@@ -190,7 +186,7 @@ export class RemoteLink {
 
   private async heartbeat(): Promise<void> {
     if (this.stopped) return;
-    const me = this.getCtx().me;
+    const me = this.ctx.me;
     try {
       await this.client.heartbeat(me.machine, me.name, {
         instance: me.instance,

@@ -1,4 +1,4 @@
-import type { OutboxEvent, SentEvent } from '../../log/events.js';
+import type { SentEvent } from '../../log/events.js';
 import type { RelayContext } from '../context.js';
 import { listLiveSessions } from '../live-sessions.js';
 import { appendMessages, type SendInput, sendMessage, validateReplyTo, validateType } from '../send.js';
@@ -56,23 +56,26 @@ async function sendEither(
   const type = validateType(input.type);
   const replyTo = validateReplyTo(input.replyTo);
   let isLive = false;
-  const queued: { entry?: OutboxEvent } = {};
+  const queued: { sent?: ReturnType<RemoteLink['afterQueued']> } = {};
   const [event] = await appendMessages(
     ctx,
     async () => {
       const live = await listLiveSessions(ctx);
       isLive = live.some((s) => s.name === to);
       if (isLive || (await ctx.store.sessionNames()).includes(to)) return [to];
-      // Already in the queue: the outbox entry is written here, in this send's turn; no local copy is made.
-      queued.entry = await appendOutbox(ctx, { name: to }, { body: input.message, type, replyTo });
+      // Already in the queue: the outbox entry is written and its attempt started here, in this send's turn;
+      // no local copy is made.
+      queued.sent = link.afterQueued(
+        await appendOutbox(ctx, { name: to }, { body: input.message, type, replyTo }),
+      );
       return [];
     },
     input.message,
     type,
     replyTo,
   );
-  if (queued.entry) {
-    const sent = await link.afterQueued(queued.entry);
+  if (queued.sent) {
+    const sent = await queued.sent;
     return { event: sent.event, live: sent.result.live, remote: sent.result };
   }
   if (!event) throw new Error('appendMessages returned no event');

@@ -2,16 +2,16 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createEventFile } from '../../log/append.js';
 import { formatStamp, HybridClock } from '../../log/clock.js';
-import type { HeartbeatEvent } from '../../log/events.js';
+import { type HeartbeatEvent, KEY_PATTERN } from '../../log/events.js';
 import { isValidName, validateName } from '../../log/names.js';
 import { type ProblemSink, Store } from '../../log/store.js';
 import { isExpired } from '../../projections/inbox.js';
 import { foldSessions, liveSessions } from '../../projections/sessions.js';
 import type { Backend, BackendHealth, BackendOptions, PollRequest, StoredMessage } from '../backend.js';
 import { LEASE_MAX_BYTES } from '../backend.js';
+import { leasedOf, presenceOf, sentEventOf, wireOfSent } from '../convert.js';
 import { HttpError } from '../errors.js';
 import type { HeartbeatBody, LeasedMessage, Presence } from '../protocol.js';
-import { sentEventFrom } from '../sent-event.js';
 
 /** How often a waiting poll looks again without being woken (a lease ran out, another process wrote). */
 const RESCAN_MS = 1000;
@@ -69,7 +69,7 @@ export class EmbeddedBackend implements Backend {
     // A key that was already settled is the retry of a send that was delivered: storing it again would only
     // leave a copy that no poll can settle a second time, but there is no reason to write it.
     if (await store.readSettled(m.to, m.key)) return { duplicate: true };
-    const event = sentEventFrom(m, m.to);
+    const event = sentEventOf(m, m.to);
     const target = store.paths.file('inbox', m.to, `${m.key}.json`);
     const result = await createEventFile(store.paths.dir('tmp'), target, JSON.stringify(event));
     if (result === 'created') this.wake(m.toMachine, m.to);
@@ -145,16 +145,7 @@ export class EmbeddedBackend implements Backend {
       isPidAlive: () => true,
     };
     const state = foldSessions(await this.store(machine).latestSessionEvents());
-    return liveSessions(state, view).map((beat) => ({
-      machine,
-      name: beat.name,
-      instance: beat.instance,
-      pid: beat.pid,
-      cwd: beat.cwd,
-      startedAt: beat.startedAt,
-      lastSeen: beat.atMs,
-      ...(beat.client === undefined ? {} : { client: beat.client }),
-    }));
+    return liveSessions(state, view).map((beat) => presenceOf({ ...beat, machine }));
   }
 
   async poll(machine: string, name: string, request: PollRequest): Promise<LeasedMessage[]> {
@@ -174,7 +165,7 @@ export class EmbeddedBackend implements Backend {
   async ack(machine: string, name: string, tokens: readonly string[]): Promise<number> {
     const store = this.store(machine);
     for (const token of tokens) {
-      if (!/^\d{13}-\d{8}-[a-z0-9]{6}$/.test(token)) {
+      if (!KEY_PATTERN.test(token)) {
         throw new HttpError(
           400,
           'bad_ack',
@@ -249,19 +240,7 @@ export class EmbeddedBackend implements Backend {
         break;
       }
       bytes += size;
-      out.push({
-        key,
-        id: message.id,
-        from: message.from,
-        fromMachine: message.origin ?? message.machine,
-        to: name,
-        type: message.type,
-        body: message.body,
-        ...(message.replyTo === undefined ? {} : { replyTo: message.replyTo }),
-        sentAt: message.sentAt,
-        ttlMs: message.ttlMs,
-        ack: key,
-      });
+      out.push(leasedOf(wireOfSent(message), name, key));
     }
     return out;
   }

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
-import { z } from 'zod';
-import { MESSAGE_TYPES } from '../../log/events.js';
 
 /**
  * How the NATS backend names things: one prefix names the stream, its subjects and the KV bucket, so one NATS
@@ -11,20 +9,6 @@ import { MESSAGE_TYPES } from '../../log/events.js';
 export const NATS_PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 export const META_HEADER = 'Relay-Meta';
-
-/** Everything but the body travels in one header; the body is the payload, byte for byte. */
-export const MetaSchema = z.object({
-  key: z.string(),
-  id: z.string(),
-  from: z.string(),
-  fromMachine: z.string(),
-  to: z.string(),
-  type: z.enum(MESSAGE_TYPES),
-  replyTo: z.string().optional(),
-  sentAt: z.number(),
-  ttlMs: z.number(),
-});
-export type Meta = z.infer<typeof MetaSchema>;
 
 function token(name: string): string {
   return name.replace(/\./g, '=');
@@ -80,12 +64,4 @@ export class NatsNames {
 export function replyOf(m: JsMsg): string | undefined {
   const reply = (m as unknown as { reply?: unknown }).reply;
   return typeof reply === 'string' && reply.startsWith('$JS.ACK.') ? reply : undefined;
-}
-
-export function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
-import type { HeartbeatBody, Presence } from '../protocol.js';
-import { PresenceSchema } from '../protocol.js';
-import { type NatsNames, safeJson } from './nats-names.js';
+import { presenceOf } from '../convert.js';
+import { type HeartbeatBody, type Presence, PresenceSchema, safeJson } from '../protocol.js';
+import type { NatsNames } from './nats-names.js';
 
 /**
  * Presence on a NATS KV bucket whose TTL is the liveness window: a heartbeat is a put of the session's
@@ -16,16 +16,7 @@ export class NatsPresence {
   ) {}
 
   async put(machine: string, name: string, beat: HeartbeatBody): Promise<void> {
-    const presence: Presence = {
-      machine,
-      name,
-      instance: beat.instance,
-      pid: beat.pid,
-      cwd: beat.cwd,
-      startedAt: beat.startedAt,
-      lastSeen: Math.floor(this.now()),
-      ...(beat.client === undefined ? {} : { client: beat.client }),
-    };
+    const presence = presenceOf({ ...beat, machine, name, atMs: Math.floor(this.now()) });
     await this.kv.put(this.names.presenceKey(machine, name), JSON.stringify(presence));
   }
 

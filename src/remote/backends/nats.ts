@@ -15,9 +15,16 @@ import {
 import { Kvm } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Backend, BackendHealth, BackendOptions, PollRequest, StoredMessage } from '../backend.js';
+import { leasedOfMeta, metaOf } from '../convert.js';
 import { backendUnavailable, HttpError, isHttpError } from '../errors.js';
-import type { HeartbeatBody, LeasedMessage, Presence } from '../protocol.js';
-import { META_HEADER, type Meta, MetaSchema, NatsNames, nanos, replyOf, safeJson } from './nats-names.js';
+import {
+  type HeartbeatBody,
+  type LeasedMessage,
+  type Presence,
+  StoredMetaSchema,
+  safeJson,
+} from '../protocol.js';
+import { META_HEADER, NatsNames, nanos, replyOf } from './nats-names.js';
 import { NatsPresence } from './nats-presence.js';
 
 export { NATS_PREFIX_PATTERN } from './nats-names.js';
@@ -191,19 +198,8 @@ export class NatsBackend implements Backend {
 
   async send(m: StoredMessage): Promise<{ duplicate: boolean }> {
     return this.guard('storing a message', async () => {
-      const meta: Meta = {
-        key: m.key,
-        id: m.id,
-        from: m.from,
-        fromMachine: m.fromMachine,
-        to: m.to,
-        type: m.type,
-        ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
-        sentAt: m.sentAt,
-        ttlMs: m.ttlMs,
-      };
       const h = headers();
-      h.set(META_HEADER, JSON.stringify(meta));
+      h.set(META_HEADER, JSON.stringify(metaOf(m)));
       const subject = this.names.subject(m.toMachine, m.to);
       const ack = await this.js.publish(subject, new TextEncoder().encode(m.body), {
         msgID: `${m.fromMachine}:${m.key}`,
@@ -267,7 +263,7 @@ export class NatsBackend implements Backend {
     const out: LeasedMessage[] = [];
     const now = this.now();
     for (const m of msgs) {
-      const meta = MetaSchema.safeParse(safeJson(m.headers?.get(META_HEADER) ?? ''));
+      const meta = StoredMetaSchema.safeParse(safeJson(m.headers?.get(META_HEADER) ?? ''));
       if (!meta.success || meta.data.to !== name) {
         // Not a message this relay wrote: it would be handed out forever; drop it from the queue.
         m.term();
@@ -282,7 +278,7 @@ export class NatsBackend implements Backend {
         m.nak();
         continue;
       }
-      out.push({ ...meta.data, body: m.string(), ack: reply });
+      out.push(leasedOfMeta(meta.data, m.string(), reply));
     }
     return out;
   }
