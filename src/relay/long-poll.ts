@@ -1,8 +1,8 @@
 import { RelayError } from '../errors.js';
 import type { SentEvent } from '../log/events.js';
+import type { InboxWatch } from '../log/inbox-watch.js';
 import type { RelayContext } from './context.js';
 import { messageId } from './ids.js';
-import type { InboxWatch } from './inbox-watch.js';
 import { type PollResult, pollInbox } from './poll.js';
 
 export const TOOL_WAIT_MAX_SECONDS = 600;

@@ -1,6 +1,7 @@
 import type { DeliveryPath, SentEvent } from '../log/events.js';
 import { validateName } from '../log/names.js';
 import { isExpired } from '../projections/inbox.js';
+import { decideTake, evolveTaken, initialTaken } from '../projections/take.js';
 import type { RelayContext } from './context.js';
 
 export interface PollOptions {
@@ -28,32 +29,31 @@ export const ANSWER_MAX_BYTES = 200_000;
  */
 export async function pollInbox(ctx: RelayContext, options: PollOptions): Promise<PollResult> {
   const to = validateName(options.name ?? ctx.me.name, 'name');
-  const maxBytes = options.maxBytes ?? ANSWER_MAX_BYTES;
-  const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
+  const budget = {
+    maxBytes: options.maxBytes ?? ANSWER_MAX_BYTES,
+    maxCount: options.maxMessages ?? Infinity,
+  };
   const keys = await ctx.store.inboxKeys(to);
   const messages: SentEvent[] = [];
-  let bytes = 0;
+  let taken = initialTaken();
   let expired = 0;
   let index = 0;
   for (; index < keys.length; index++) {
-    if (messages.length >= maxMessages) break;
     const key = keys[index] as string;
     const message = await ctx.store.readInbox(to, key);
     if (!message) continue;
     const now = Math.floor(ctx.clock.wall());
-    if (isExpired(message, now)) {
-      if (await ctx.store.settle({ v: 1, kind: 'expired', key, to, atMs: now, reason: 'ttl' })) expired++;
-      await ctx.store.archive(to, key);
+    const decision = decideTake(message, now, taken, budget);
+    if (decision === 'stop') break;
+    if (decision === 'expire') {
+      if (await ctx.store.expire(to, key, now)) expired++;
       continue;
     }
-    const size = Buffer.byteLength(message.body, 'utf8');
-    if (messages.length > 0 && bytes + size > maxBytes) break;
     const by = { name: ctx.me.name, machine: ctx.me.machine, pid: ctx.me.pid, instance: ctx.me.instance };
-    const won = await ctx.store.settle({ v: 1, kind: 'consumed', key, to, atMs: now, via: options.via, by });
-    await ctx.store.archive(to, key);
-    if (!won) continue;
+    if (!(await ctx.store.consume({ v: 1, kind: 'consumed', key, to, atMs: now, via: options.via, by })))
+      continue;
     messages.push(message);
-    bytes += size;
+    taken = evolveTaken(taken, message);
   }
   return { messages, remaining: keys.length - index, expired };
 }
