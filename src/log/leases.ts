@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import { createEventFile } from './append.js';
 import type { LeasedEvent } from './events.js';
 import type { StorePaths } from './paths.js';
+import type { Problems } from './problems.js';
 import { listNames, readEventFile } from './read.js';
 
 const LEASE_FILE = /^(\d{13}-\d{8}-[a-z0-9]{6})\.(\d{1,9})\.json$/;
@@ -20,8 +21,7 @@ export interface CurrentLease {
 export class Leases {
   constructor(
     private readonly paths: StorePaths,
-    private readonly tmpDir: () => string,
-    private readonly report: (file: string, reason: string) => void,
+    private readonly problems: Problems,
   ) {}
 
   /** The newest lease of each key in an inbox: one listing, and one read per message being answered. */
@@ -42,7 +42,8 @@ export class Leases {
       if (read.ok && read.event.kind === 'leased' && read.event.key === key && read.event.gen === gen) {
         out.set(key, { gen, event: read.event });
       } else {
-        if (!(!read.ok && read.missing)) this.report(where, read.ok ? 'is not this lease' : read.reason);
+        if (!(!read.ok && read.missing))
+          this.problems.report(where, read.ok ? 'is not this lease' : read.reason);
         out.set(key, { gen, event: undefined });
       }
     }
@@ -52,7 +53,9 @@ export class Leases {
   /** Creates generation `lease.gen` of the key's lease: true for the one caller that got it. */
   async acquire(lease: LeasedEvent): Promise<boolean> {
     const file = this.paths.file('leases', lease.to, `${lease.key}.${lease.gen}.json`);
-    const made = await createEventFile(this.tmpDir(), file, JSON.stringify(lease), { durable: false });
+    const made = await createEventFile(this.paths.dir('tmp'), file, JSON.stringify(lease), {
+      durable: false,
+    });
     return made === 'created';
   }
 

@@ -53,7 +53,7 @@ export function pendingMessages(state: InboxState, to?: string): SentEvent[] {
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-export function isExpired(message: SentEvent, now: number): boolean {
+export function isExpired(message: Pick<SentEvent, 'sentAt' | 'ttlMs'>, now: number): boolean {
   return now >= message.sentAt + message.ttlMs;
 }
 

@@ -1,18 +1,15 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { fsError, RelayError } from '../errors.js';
 import { formatStamp, parseStamp } from '../log/clock.js';
 import { KEY_PATTERN, type RelayEvent } from '../log/events.js';
-import { readEventFile } from '../log/read.js';
+import type { Snapshot } from '../log/snapshot.js';
 import { SESSION_FILE } from '../log/store.js';
-import { isExpired } from '../projections/inbox.js';
+import { TEMP_AGE_MS } from '../log/temp.js';
 import { RATE_WINDOW_MS } from '../projections/limits.js';
 import { staleInstances } from '../projections/sessions.js';
+import { decideTake, initialTaken, UNLIMITED } from '../projections/take.js';
 import { livenessView, type RelayContext } from './context.js';
 import { readSessions } from './live-sessions.js';
 import { leave } from './membership.js';
-import { readSnapshot, type Snapshot, writeSnapshot } from './snapshot.js';
 
 export interface CleanReport {
   readonly expired: number;
@@ -27,48 +24,6 @@ export interface CleanReport {
   readonly segment?: string;
 }
 
-export const TEMP_AGE_MS = 10 * 60_000;
-const LOCK = 'clean.lock';
-
-/** One `clean` at a time: a second one would pack the same files twice. A dead holder's lock is taken over. */
-async function lock(ctx: RelayContext): Promise<() => Promise<void>> {
-  const dir = ctx.store.paths.dir('snapshots');
-  const file = path.join(dir, LOCK);
-  await fs.mkdir(dir, { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await fs.writeFile(file, String(ctx.me.pid), { flag: 'wx' });
-      return () => fs.rm(file, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw fsError(e, 'locking the store for clean', ctx.store.root);
-      const holder = Number(await fs.readFile(file, 'utf8').catch(() => ''));
-      if (Number.isInteger(holder) && holder > 0 && ctx.isPidAlive(holder)) {
-        throw new RelayError(
-          'store_unwritable',
-          `Another clean (pid ${holder}) is running on ${ctx.store.root}; wait for it to finish.`,
-        );
-      }
-      await fs.rm(file, { force: true });
-    }
-  }
-  throw new RelayError('store_unwritable', `Could not lock ${ctx.store.root} for clean; try again.`);
-}
-
-async function removeOldTemp(ctx: RelayContext, ageMs: number): Promise<number> {
-  let removed = 0;
-  const now = ctx.clock.wall();
-  for (const file of await ctx.store.filesIn('tmp')) {
-    const full = path.join(ctx.store.paths.dir('tmp'), file);
-    const st = await fs.stat(full).catch(() => undefined);
-    if (st && now - st.mtimeMs > ageMs) {
-      await fs.rm(full, { force: true });
-      removed++;
-    }
-  }
-  return removed;
-}
-
 /** Settles what a poll would have settled: expired messages, and settled ones a crash left in the inbox. */
 async function sweepInboxes(
   ctx: RelayContext,
@@ -78,11 +33,12 @@ async function sweepInboxes(
   let archived = 0;
   const now = Math.floor(ctx.clock.wall());
   for (const to of await ctx.store.namesIn('inbox')) {
-    const dir = ctx.store.paths.dir('inbox', to);
     for (const file of await ctx.store.filesIn('inbox', to)) {
       const key = file.replace(/\.json$/, '');
+      const quarantine = async () =>
+        quarantined.push(await ctx.store.quarantine(ctx.store.compaction.entry('inbox', to, file)));
       if (!file.endsWith('.json') || !KEY_PATTERN.test(key)) {
-        quarantined.push(await ctx.store.quarantine(path.join(dir, file)));
+        await quarantine();
         continue;
       }
       if (await ctx.store.readSettled(to, key)) {
@@ -90,20 +46,19 @@ async function sweepInboxes(
         archived++;
         continue;
       }
-      const read = await readEventFile(path.join(dir, file));
+      const read = await ctx.store.compaction.readEntry('inbox', to, file);
       if (!read.ok) {
-        if (!read.missing && !read.reason.includes('format version'))
-          quarantined.push(await ctx.store.quarantine(path.join(dir, file)));
+        if (!read.missing && !read.reason.includes('format version')) await quarantine();
         continue;
       }
       if (read.event.kind !== 'sent' || read.event.key !== key || read.event.to !== to) {
         // A misplaced event: readers skip it forever, so it is moved aside like a corrupt one.
-        quarantined.push(await ctx.store.quarantine(path.join(dir, file)));
+        await quarantine();
         continue;
       }
-      if (isExpired(read.event, now)) {
-        if (await ctx.store.settle({ v: 1, kind: 'expired', key, to, atMs: now, reason: 'ttl' })) expired++;
-        await ctx.store.archive(to, key);
+      // Clean takes nothing for itself: a message a poll would consume stays for its recipient.
+      if (decideTake(read.event, now, initialTaken(), UNLIMITED) === 'expire') {
+        if (await ctx.store.expire(to, key, now)) expired++;
       }
     }
   }
@@ -138,16 +93,11 @@ async function sweepSessions(
       const newest = await ctx.store.readSessionFile(name, files[files.length - 1] as string);
       if (newest?.kind !== 'left') continue;
       for (const file of files)
-        await moveInto(staging, ctx.store.paths.file('sessions', name, file), `sessions-${name}-${file}`);
+        await ctx.store.compaction.stage(staging, 'sessions', name, file, `sessions-${name}-${file}`);
       dropped++;
     }
   }
   return { stale: stale.length, dropped };
-}
-
-async function moveInto(staging: string, from: string, as: string): Promise<void> {
-  await fs.mkdir(staging, { recursive: true });
-  await fs.rename(from, path.join(staging, as));
 }
 
 /** Moves archived messages and their outcomes into the staging folder, counting outcomes per inbox. */
@@ -157,8 +107,8 @@ async function stageArchive(ctx: RelayContext, staging: string): Promise<number>
     for (const file of await ctx.store.filesIn('archive', to)) {
       const key = file.replace(/\.json$/, '');
       if (!KEY_PATTERN.test(key) || !(await ctx.store.readSettled(to, key))) continue;
-      await moveInto(staging, ctx.store.paths.file('archive', to, file), `archive-${to}-${file}`);
-      await moveInto(staging, ctx.store.paths.file('settled', to, file), `settled-${to}-${file}`);
+      await ctx.store.compaction.stage(staging, 'archive', to, file, `archive-${to}-${file}`);
+      await ctx.store.compaction.stage(staging, 'settled', to, file, `settled-${to}-${file}`);
       packed++;
     }
   }
@@ -170,16 +120,15 @@ async function stageArchive(ctx: RelayContext, staging: string): Promise<number>
  * in settled/, where no later clean would look: bring it along, so the snapshot still counts it.
  */
 async function completeStagedPairs(ctx: RelayContext, staging: string): Promise<void> {
-  const staged = new Set(await fs.readdir(staging));
+  const files = ctx.store.compaction;
+  const staged = new Set(await files.stagedFiles(staging));
   for (const file of staged) {
     if (!file.startsWith('archive-')) continue;
-    const read = await readEventFile(path.join(staging, file));
+    const read = await files.readStaged(staging, file);
     if (!read.ok || read.event.kind !== 'sent') continue;
     const { to, key } = read.event;
     if (staged.has(`settled-${to}-${key}.json`)) continue;
-    const outcome = ctx.store.paths.file('settled', to, `${key}.json`);
-    if (await fs.stat(outcome).catch(() => undefined))
-      await moveInto(staging, outcome, `settled-${to}-${key}.json`);
+    await files.stage(staging, 'settled', to, `${key}.json`, `settled-${to}-${key}.json`, true);
   }
 }
 
@@ -188,17 +137,19 @@ async function completeStagedPairs(ctx: RelayContext, staging: string): Promise<
  * staging folder. Re-run after a crash at any step, it finishes the job without counting twice: a staging
  * folder whose segment the snapshot already lists is only removed.
  */
-async function finishStaging(ctx: RelayContext, staging: string, snapshot: Snapshot): Promise<Snapshot> {
-  const segment = `${path.basename(staging).replace(/^packing-/, 'segment-')}.jsonl`;
+async function finishStaging(ctx: RelayContext, stagingName: string, snapshot: Snapshot): Promise<Snapshot> {
+  const files = ctx.store.compaction;
+  const segment = `${stagingName.replace(/^packing-/, 'segment-')}.jsonl`;
+  const staging = files.staging(stagingName);
   if (snapshot.segments.includes(segment)) {
-    await fs.rm(staging, { recursive: true, force: true });
+    await files.removeStaging(staging);
     return snapshot;
   }
   await completeStagedPairs(ctx, staging);
   const totals = structuredClone(snapshot.totals);
   const lines: string[] = [];
-  for (const file of (await fs.readdir(staging)).sort()) {
-    const read = await readEventFile(path.join(staging, file));
+  for (const file of (await files.stagedFiles(staging)).sort()) {
+    const read = await files.readStaged(staging, file);
     if (!read.ok) continue;
     const event: RelayEvent = read.event;
     lines.push(JSON.stringify(event));
@@ -214,17 +165,15 @@ async function finishStaging(ctx: RelayContext, staging: string, snapshot: Snaps
       totals[event.to] = t;
     }
   }
-  await writeFileAtomic(path.join(ctx.store.paths.dir('snapshots'), segment), `${lines.join('\n')}\n`, {
-    fsync: true,
-  });
+  await ctx.store.writeSegment(segment, lines);
   const next: Snapshot = {
     v: 1,
     at: formatStamp(ctx.clock.tick()),
     totals,
     segments: [...snapshot.segments, segment],
   };
-  await writeSnapshot(ctx.store, next);
-  await fs.rm(staging, { recursive: true, force: true });
+  await ctx.store.writeSnapshot(next);
+  await files.removeStaging(staging);
   return next;
 }
 
@@ -248,33 +197,34 @@ export async function cleanStore(
   ctx: RelayContext,
   options: { tempAgeMs?: number } = {},
 ): Promise<CleanReport> {
-  const unlock = await lock(ctx);
+  const files = ctx.store.compaction;
+  const unlock = await files.lock(ctx.me.pid, ctx.isPidAlive);
   try {
-    let snapshot = await readSnapshot(ctx.store);
-    const snapshots = ctx.store.paths.dir('snapshots');
+    let snapshot = await ctx.store.readSnapshot();
     // The new staging folder must sort after every earlier one whatever this process's clock says (another
     // process in the same ms, a clock stepped back): a reused name would be taken for work already counted.
-    for (const name of [snapshot.at, ...(await fs.readdir(snapshots))]) {
+    for (const name of [snapshot.at, ...(await files.snapshotEntries())]) {
       const stamp = parseStamp(name.replace(/^(segment|packing)-/, '').replace(/\.jsonl$/, ''));
       if (stamp) ctx.clock.observe(stamp);
     }
-    for (const leftover of (await fs.readdir(snapshots)).filter((f) => f.startsWith('packing-'))) {
-      snapshot = await finishStaging(ctx, path.join(snapshots, leftover), snapshot);
+    for (const leftover of (await files.snapshotEntries()).filter((f) => f.startsWith('packing-'))) {
+      snapshot = await finishStaging(ctx, leftover, snapshot);
     }
-    const tempRemoved = await removeOldTemp(ctx, options.tempAgeMs ?? TEMP_AGE_MS);
+    const tempRemoved = await ctx.store.temp.sweep(ctx.clock.wall(), options.tempAgeMs ?? TEMP_AGE_MS);
     const quarantined: string[] = [];
     const { expired, archived } = await sweepInboxes(ctx, quarantined);
-    const staging = path.join(snapshots, `packing-${formatStamp(ctx.clock.tick())}`);
+    const stagingName = `packing-${formatStamp(ctx.clock.tick())}`;
+    const staging = files.staging(stagingName);
     const sessions = await sweepSessions(ctx, staging);
     const packed = await stageArchive(ctx, staging);
     await pruneSentIndex(ctx);
     let segment: string | undefined;
-    if (await fs.stat(staging).catch(() => undefined)) {
-      snapshot = await finishStaging(ctx, staging, snapshot);
+    if (await files.exists(staging)) {
+      snapshot = await finishStaging(ctx, stagingName, snapshot);
       segment = snapshot.segments[snapshot.segments.length - 1];
     } else if (snapshot.at === '') {
       snapshot = { ...snapshot, at: formatStamp(ctx.clock.tick()) };
-      await writeSnapshot(ctx.store, snapshot);
+      await ctx.store.writeSnapshot(snapshot);
     }
     return {
       expired,

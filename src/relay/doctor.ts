@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { createEventFile } from '../log/append.js';
-import { parseStamp } from '../log/clock.js';
+import { Store } from '../log/store.js';
+import { TEMP_AGE_MS } from '../log/temp.js';
 import type { RelayConfig } from './config.js';
 import { deliverByHook } from './hook.js';
 import { randomId } from './ids.js';
@@ -17,11 +17,9 @@ export interface Check {
   readonly fix?: string;
 }
 
-async function checkStore(config: RelayConfig): Promise<Check> {
-  const probe = path.join(config.root, 'tmp', `doctor-${randomId(8)}.json`);
+async function checkStore(config: RelayConfig, store: Store): Promise<Check> {
   try {
-    await createEventFile(path.join(config.root, 'tmp'), probe, '{}');
-    await fs.rm(probe, { force: true });
+    await store.temp.probe(`doctor-${randomId(8)}.json`);
     return { name: 'store', ok: true, detail: `${config.root} is writable (atomic create, fsync, link)` };
   } catch (e) {
     return {
@@ -33,19 +31,8 @@ async function checkStore(config: RelayConfig): Promise<Check> {
   }
 }
 
-async function newestStamp(config: RelayConfig): Promise<number> {
-  let newest = 0;
-  const sent = path.join(config.root, 'sent');
-  for (const name of await fs.readdir(sent).catch(() => [] as string[])) {
-    for (const file of await fs.readdir(path.join(sent, name)).catch(() => [] as string[])) {
-      newest = Math.max(newest, parseStamp(file.slice(0, 22))?.ms ?? 0);
-    }
-  }
-  return newest;
-}
-
-async function checkClock(config: RelayConfig): Promise<Check> {
-  const ahead = (await newestStamp(config)) - Date.now();
+async function checkClock(store: Store): Promise<Check> {
+  const ahead = (await store.newestSentStampMs()) - Date.now();
   if (ahead <= 1000)
     return { name: 'clock', ok: true, detail: 'the wall clock is not behind any stamp in the store' };
   return {
@@ -56,14 +43,8 @@ async function checkClock(config: RelayConfig): Promise<Check> {
   };
 }
 
-async function checkTemp(config: RelayConfig): Promise<Check> {
-  const dir = path.join(config.root, 'tmp');
-  const now = Date.now();
-  let stray = 0;
-  for (const file of await fs.readdir(dir).catch(() => [] as string[])) {
-    const st = await fs.stat(path.join(dir, file)).catch(() => undefined);
-    if (st && now - st.mtimeMs > 10 * 60_000) stray++;
-  }
+async function checkTemp(store: Store): Promise<Check> {
+  const stray = (await store.temp.old(Date.now(), TEMP_AGE_MS).catch(() => [])).length;
   if (stray === 0) return { name: 'temp files', ok: true, detail: 'no stray temporary files' };
   return {
     name: 'temp files',
@@ -171,9 +152,10 @@ async function checkRemote(env: NodeJS.ProcessEnv): Promise<Check | undefined> {
 }
 
 export async function runChecks(config: RelayConfig, env: NodeJS.ProcessEnv, home: string): Promise<Check[]> {
-  const checks: Check[] = [await checkStore(config)];
+  const store = new Store(config.root);
+  const checks: Check[] = [await checkStore(config, store)];
   if (!checks[0]?.ok) return checks;
-  checks.push(await checkClock(config), await checkTemp(config));
+  checks.push(await checkClock(store), await checkTemp(store));
   checks.push({
     name: 'identity',
     ok: true,

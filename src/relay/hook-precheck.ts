@@ -1,7 +1,6 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { SessionEvent } from '../log/events.js';
-import { SESSION_FILE, StorePaths } from '../log/paths.js';
+import { StorePaths } from '../log/paths.js';
+import { inboxHoldsFiles, newestSessionTexts } from '../log/precheck.js';
 import { foldSessions, liveSessions } from '../projections/sessions.js';
 import type { RelayConfig } from './config.js';
 import { isPidAlive } from './context.js';
@@ -38,36 +37,6 @@ function looseSessionEvent(text: string): SessionEvent | undefined {
   return undefined;
 }
 
-/** A directory's entries; none when it does not exist. Any other failure is thrown, for the hook to report. */
-async function entries(dir: string, notAFolder: 'skip' | 'throw' = 'throw'): Promise<string[]> {
-  try {
-    return await fs.readdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || (code === 'ENOTDIR' && notAFolder === 'skip')) return [];
-    throw e;
-  }
-}
-
-async function newestSessionEvents(paths: StorePaths): Promise<SessionEvent[]> {
-  const out: SessionEvent[] = [];
-  const root = paths.dir('sessions');
-  for (const name of await entries(root)) {
-    const newest = new Map<string, string>();
-    // A stray file among the session folders (.DS_Store) is skipped, as the full path skips it.
-    for (const file of await entries(path.join(root, name), 'skip')) {
-      const m = SESSION_FILE.exec(file);
-      const prev = m ? newest.get(m[2] as string) : undefined;
-      if (m && (prev === undefined || file > prev)) newest.set(m[2] as string, file);
-    }
-    for (const file of newest.values()) {
-      const event = looseSessionEvent(await fs.readFile(path.join(root, name, file), 'utf8').catch(() => ''));
-      if (event) out.push(event);
-    }
-  }
-  return out;
-}
-
 /**
  * The hook runs on every tool call, so its common answer, "nothing waits", must not pay for loading the
  * schemas: zod alone takes about 100 ms to load in a fresh process here. This finds the session the way the
@@ -81,8 +50,7 @@ export async function mayHaveMail(
 ): Promise<boolean> {
   const paths = new StorePaths(config.root);
   const view = { now: Date.now(), windowMs: config.liveWindowMs, machine: config.machine, isPidAlive };
-  const live = liveSessions(foldSessions(await newestSessionEvents(paths)), view);
-  const name = findSessionName(live, ancestors, config, cwd);
-  const files = await entries(paths.dir('inbox', name));
-  return files.some((f) => f.endsWith('.json'));
+  const events = (await newestSessionTexts(paths)).flatMap((text) => looseSessionEvent(text) ?? []);
+  const live = liveSessions(foldSessions(events), view);
+  return inboxHoldsFiles(paths, findSessionName(live, ancestors, config, cwd));
 }

@@ -1,6 +1,6 @@
 import { RelayError } from '../errors.js';
+import type { InboxWatch } from '../log/inbox-watch.js';
 import type { RelayContext } from './context.js';
-import type { InboxWatch } from './inbox-watch.js';
 import { NOTHING_TAKEN, type Take, takeInbox } from './take.js';
 
 export const TOOL_WAIT_MAX_SECONDS = 600;

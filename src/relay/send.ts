@@ -2,7 +2,7 @@ import { RelayError } from '../errors.js';
 import { formatStamp, parseStamp } from '../log/clock.js';
 import { ID_PATTERN, MESSAGE_TYPES, type MessageType, type SentEvent } from '../log/events.js';
 import { validateName } from '../log/names.js';
-import { checkBody, checkRate, RATE_WINDOW_MS } from '../projections/limits.js';
+import { checkBody, checkRate, type Limits, RATE_WINDOW_MS } from '../projections/limits.js';
 import { foldSessions, liveSessions } from '../projections/sessions.js';
 import { livenessView, type RelayContext } from './context.js';
 import { messageId, randomId } from './ids.js';
@@ -34,6 +34,17 @@ export function validateReplyTo(replyTo: unknown): string | undefined {
     'bad_input',
     `Expected \`reply_to\` to be a message id like "482113" (as relay_poll shows it), got ${JSON.stringify(String(replyTo)).slice(0, 30)}.`,
   );
+}
+
+/** A send's edge: its type, its reply id and its body, each checked once, in that order. */
+export function checkSend(
+  input: Pick<SendInput, 'message' | 'type' | 'replyTo'>,
+  limits: Limits,
+): { type: MessageType; replyTo: string | undefined } {
+  const type = validateType(input.type);
+  const replyTo = validateReplyTo(input.replyTo);
+  checkBody(input.message, limits);
+  return { type, replyTo };
 }
 
 /** The wall times of a sender's sends still in the rate window, read from the log; also advances the clock. */
@@ -93,7 +104,8 @@ export function newMessageFields(ctx: RelayContext) {
 }
 
 /**
- * Appends copies of one message for each recipient, durably, after the size and rate checks. One call
+ * Appends copies of one message for each recipient, durably, after the rate check (the send's edge,
+ * `checkSend`, checked the body). One call
  * counts once against the rate limit. Runs in the sender's queue, so sends land in call order. When the
  * recipients depend on the log (who is live, who exists), pass a function: it runs inside the queue, so a
  * slower look-up cannot let a later call overtake an earlier one. No recipients: nothing is sent or counted.
@@ -105,7 +117,6 @@ export async function appendMessages(
   type: MessageType,
   replyTo?: string,
 ): Promise<SentEvent[]> {
-  checkBody(body, ctx.config.limits);
   return ctx.sends.run(async () => {
     const to = typeof recipients === 'function' ? await recipients() : recipients;
     if (to.length === 0) return [];
@@ -130,9 +141,7 @@ export async function sendMessage(
   input: SendInput,
 ): Promise<{ event: SentEvent; live: boolean }> {
   const to = validateName(input.to, 'to');
-  const type = validateType(input.type);
-  const replyTo = validateReplyTo(input.replyTo);
-  checkBody(input.message, ctx.config.limits);
+  const { type, replyTo } = checkSend(input, ctx.config.limits);
   let isLive = false;
   const [event] = await appendMessages(
     ctx,

@@ -1,10 +1,10 @@
 import { HybridClock, type Now } from '../log/clock.js';
 import type { SentEvent } from '../log/events.js';
+import type { InboxWatch } from '../log/inbox-watch.js';
 import { type ProblemSink, Store } from '../log/store.js';
 import { broadcastMessage } from './broadcast.js';
 import type { RelayConfig } from './config.js';
 import { type Identity, isPidAlive, type RelayContext } from './context.js';
-import { InboxWatch } from './inbox-watch.js';
 import { listLiveSessions } from './live-sessions.js';
 import { type LongPollOptions, longPoll } from './long-poll.js';
 import { beat, join, leave, newInstanceId } from './membership.js';
@@ -160,7 +160,7 @@ export class RelaySession {
 
   /** Wakes on changes to this session's inbox; shared by long-polls and push. */
   get watch(): InboxWatch {
-    this.watcher ??= new InboxWatch(this.context.store.paths.dir('inbox', this.name));
+    this.watcher ??= this.context.store.watchInbox(this.name);
     return this.watcher;
   }
 

@@ -1,12 +1,9 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { foldInbox, inboxCounts } from '../projections/inbox.js';
 import { isLive } from '../projections/sessions.js';
 import { presenceOf } from '../remote/convert.js';
 import type { Presence } from '../remote/protocol.js';
 import { livenessView, type RelayContext } from './context.js';
 import { readSessions } from './live-sessions.js';
-import { readSnapshot } from './snapshot.js';
 
 /** A session's presence (without its instance, which `status` does not show) and whether it is live. */
 export type SessionStatus = Omit<Presence, 'instance'> & { readonly live: boolean };
@@ -26,30 +23,6 @@ export interface StatusReport {
   readonly tempFiles: number;
 }
 
-async function sizeOf(dir: string): Promise<{ bytes: number; files: number }> {
-  let bytes = 0;
-  let files = 0;
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
-  } catch {
-    return { bytes, files };
-  }
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      const sub = await sizeOf(full);
-      bytes += sub.bytes;
-      files += sub.files;
-    } else {
-      const st = await fs.stat(full).catch(() => undefined);
-      bytes += st?.size ?? 0;
-      files++;
-    }
-  }
-  return { bytes, files };
-}
-
 /**
  * What `claude-relay status` shows. Reads the whole store, unlike a poll: it is for a person, not for the
  * hot path.
@@ -66,7 +39,7 @@ export async function readStatus(ctx: RelayContext): Promise<StatusReport> {
   }
   sessions.sort((a, b) => Number(b.live) - Number(a.live) || a.name.localeCompare(b.name));
 
-  const snapshot = await readSnapshot(ctx.store);
+  const snapshot = await ctx.store.readSnapshot();
   const names = new Set([
     ...(await ctx.store.namesIn('inbox')),
     ...(await ctx.store.namesIn('settled')),
@@ -89,7 +62,12 @@ export async function readStatus(ctx: RelayContext): Promise<StatusReport> {
       expired: counts.expired + packed.expired,
     });
   }
-  const size = await sizeOf(ctx.store.root);
-  const tempFiles = (await sizeOf(ctx.store.paths.dir('tmp'))).files;
-  return { root: ctx.store.root, sessions, inboxes, storeBytes: size.bytes, tempFiles };
+  const usage = await ctx.store.usage();
+  return {
+    root: ctx.store.root,
+    sessions,
+    inboxes,
+    storeBytes: usage.store.bytes,
+    tempFiles: usage.temp.files,
+  };
 }

@@ -9,7 +9,7 @@
 import type { DeliveryPath, LeasedEvent, SentEvent } from '../log/events.js';
 import type { CurrentLease } from '../log/leases.js';
 import { validateName } from '../log/names.js';
-import { isExpired } from '../projections/inbox.js';
+import { decideTake, evolveTaken, initialTaken, type TakeBudget } from '../projections/take.js';
 import type { RelayContext } from './context.js';
 
 /** Long enough for any answer to be written out; a live holder past it may see its message shown again. */
@@ -70,8 +70,11 @@ export function holds(lease: CurrentLease | undefined, ctx: RelayContext, now: n
  */
 export async function takeInbox(ctx: RelayContext, options: TakeOptions): Promise<Take> {
   const to = validateName(options.name ?? ctx.me.name, 'name');
-  const maxBytes = options.maxBytes ?? ANSWER_MAX_BYTES;
-  const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
+  const budget: TakeBudget = {
+    maxBytes: options.maxBytes ?? ANSWER_MAX_BYTES,
+    maxCount: options.maxMessages ?? Number.POSITIVE_INFINITY,
+    ...(options.oversized === undefined ? {} : { oversized: options.oversized }),
+  };
   const store = ctx.store;
   const keys = await store.inboxKeys(to);
   const leases = keys.length === 0 ? new Map<string, CurrentLease>() : await store.leases.current(to);
@@ -79,13 +82,12 @@ export async function takeInbox(ctx: RelayContext, options: TakeOptions): Promis
   const held: LeasedEvent[] = [];
   const messages: SentEvent[] = [];
   const again = new Set<string>();
-  let bytes = 0;
+  let taken = initialTaken();
   let expired = 0;
   let index = 0;
   let remainingBytes = 0;
   try {
     for (; index < keys.length; index++) {
-      if (messages.length >= maxMessages) break;
       const key = keys[index] as string;
       const now = Math.floor(ctx.clock.wall());
       const lease = leases.get(key);
@@ -93,17 +95,16 @@ export async function takeInbox(ctx: RelayContext, options: TakeOptions): Promis
       const message = await store.readInbox(to, key);
       if (!message) continue;
       const gen = (lease?.gen ?? 0) + 1;
-      if (isExpired(message, now)) {
-        if (await store.settle({ v: 1, kind: 'expired', key, to, atMs: now, reason: 'ttl' })) expired++;
-        await store.archive(to, key);
+      const decision = decideTake(message, now, taken, budget);
+      if (decision === 'stop') {
+        // Only a hook says how much it left; a poll would read the rest of the inbox for nothing.
+        if (options.oversized === 'leave') remainingBytes = await bytesFrom(ctx, to, keys.slice(index));
+        break;
+      }
+      if (decision === 'expire') {
+        if (await store.expire(to, key, now)) expired++;
         if (lease) await store.leases.drop(to, key, lease.gen);
         continue;
-      }
-      const size = Buffer.byteLength(message.body, 'utf8');
-      const over = bytes + size > maxBytes;
-      if (over && (messages.length > 0 || options.oversized === 'leave')) {
-        remainingBytes = await bytesFrom(ctx, to, keys.slice(index));
-        break;
       }
       const leased: LeasedEvent = {
         v: 1,
@@ -126,7 +127,7 @@ export async function takeInbox(ctx: RelayContext, options: TakeOptions): Promis
       held.push(leased);
       messages.push(message);
       if (gen > 1) again.add(key);
-      bytes += size;
+      taken = evolveTaken(taken, message);
     }
   } catch (e) {
     // A failure part-way (a full disk) gives back what was leased, so the error's "nothing was lost" is true.

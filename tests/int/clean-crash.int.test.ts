@@ -2,9 +2,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SentEvent } from '../../src/log/events.js';
+import { readSnapshot } from '../../src/log/snapshot.js';
 import { cleanStore } from '../../src/relay/clean.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { readSnapshot } from '../../src/relay/snapshot.js';
 import { readStatus } from '../../src/relay/status.js';
 import { T0, useHome } from './fixture.js';
 

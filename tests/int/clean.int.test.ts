@@ -2,11 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRelayError } from '../../src/errors.js';
+import { readSnapshot } from '../../src/log/snapshot.js';
 import { cleanStore } from '../../src/relay/clean.js';
 import { LIVE_WINDOW_MS } from '../../src/relay/config.js';
 import { peekInbox, pollInbox } from '../../src/relay/poll.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { readSnapshot } from '../../src/relay/snapshot.js';
 import { readStatus } from '../../src/relay/status.js';
 import { filesUnder, readJson, useHome } from './fixture.js';
 

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RelayEvent } from '../../src/log/events.js';
+import { readSnapshot } from '../../src/log/snapshot.js';
 import { foldInbox, inboxCounts, isExpired, pendingMessages } from '../../src/projections/inbox.js';
 import { foldSessions, liveSessions } from '../../src/projections/sessions.js';
 import { cleanStore } from '../../src/relay/clean.js';
@@ -10,7 +11,6 @@ import { listLiveSessions } from '../../src/relay/live-sessions.js';
 import { peekInbox, pollInbox } from '../../src/relay/poll.js';
 import { sendMessage } from '../../src/relay/send.js';
 import { createContext, RelaySession } from '../../src/relay/serve-session.js';
-import { readSnapshot } from '../../src/relay/snapshot.js';
 import { readStatus } from '../../src/relay/status.js';
 import { ManualClock, makeTempDir, testConfig } from './fixture.js';
 

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { InboxWatch } from '../../src/relay/inbox-watch.js';
+import { InboxWatch } from '../../src/log/inbox-watch.js';
 import { defer, tempDir } from './helpers.js';
 
 /**

@@ -2,7 +2,6 @@ import type { SentEvent } from '../../log/events.js';
 import { validateName } from '../../log/names.js';
 import { formatMessage } from '../../mcp/format.js';
 import { loadConfig } from '../../relay/config.js';
-import { InboxWatch } from '../../relay/inbox-watch.js';
 import { peekInbox } from '../../relay/poll.js';
 import { createContext } from '../../relay/serve-session.js';
 import { takeInbox } from '../../relay/take.js';
@@ -22,7 +21,7 @@ export async function run(name: string | undefined, options: { consume?: boolean
   const config = loadConfig();
   const who = name === undefined ? config.desiredName : validateName(name, 'name');
   const ctx = createContext({ config, name: who, onProblem: logProblem });
-  const watch = new InboxWatch(ctx.store.paths.dir('inbox', who), 500);
+  const watch = ctx.store.watchInbox(who, 500);
   await watch.start();
   process.stderr.write(
     `watching ${who}'s inbox in ${ctx.store.root}${options.consume ? ' (taking messages)' : ''}; Ctrl-C to stop\n`,

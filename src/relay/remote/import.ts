@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import { sentEventOf } from '../../remote/convert.js';
 import type { LeasedMessage } from '../../remote/protocol.js';
 import type { RelayContext } from '../context.js';
@@ -12,7 +11,7 @@ import type { RelayContext } from '../context.js';
 export async function importRemote(ctx: RelayContext, to: string, m: LeasedMessage): Promise<boolean> {
   if (await ctx.store.readSettled(to, m.key)) return false;
   const event = sentEventOf(m, to);
-  if (await fs.stat(ctx.store.paths.file('inbox', to, `${m.key}.json`)).catch(() => undefined)) return false;
+  if (await ctx.store.hasInboxFile(to, m.key)) return false;
   await ctx.store.appendSent(event);
   return true;
 }

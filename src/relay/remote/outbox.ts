@@ -1,7 +1,5 @@
-import { promises as fs } from 'node:fs';
-import { createEventFile } from '../../log/append.js';
 import type { ForwardedEvent, MessageType, OutboxEvent } from '../../log/events.js';
-import { listNames, readEventFile } from '../../log/read.js';
+import type { OutboxCounts } from '../../log/outbox.js';
 import type { Store } from '../../log/store.js';
 import { checkBody, checkRate } from '../../projections/limits.js';
 import type { RelayContext } from '../context.js';
@@ -24,7 +22,7 @@ export function addressOf(target: { machine?: string | undefined; name: string }
   return target.machine === undefined ? target.name : `${target.machine}:${target.name}`;
 }
 
-/** Appends a send to the outbox, after the same size and rate checks as a local send, in call order. */
+/** Appends a send to the outbox, after the same size and rate checks as a local send, in call order: the edge of a send to another machine, where its body is checked. */
 export async function enqueueRemote(
   ctx: RelayContext,
   target: RemoteTarget,
@@ -35,15 +33,15 @@ export async function enqueueRemote(
 }
 
 /**
- * The append itself, for a caller already inside the sender's queue (`ctx.sends`): checks the rate from the
- * sender's own recent sends, local and remote alike, then writes the entry and its `sent/` index link.
+ * The append itself, for a caller already inside the sender's queue (`ctx.sends`) that checked the body:
+ * checks the rate from the sender's own recent sends, local and remote alike, then writes the entry and its
+ * `sent/` index link.
  */
 export async function appendOutbox(
   ctx: RelayContext,
   target: RemoteTarget,
   input: { body: string; type: MessageType; replyTo?: string | undefined },
 ): Promise<OutboxEvent> {
-  checkBody(input.body, ctx.config.limits);
   const { times } = await recentSends(ctx, ctx.me.name);
   checkRate(times, ctx.clock.wall(), ctx.config.limits);
   const event: OutboxEvent = {
@@ -56,106 +54,39 @@ export async function appendOutbox(
     body: input.body,
     ...(input.replyTo === undefined ? {} : { replyTo: input.replyTo }),
   };
-  const file = `${event.key}.json`;
-  await createEventFile(
-    ctx.store.paths.dir('tmp'),
-    ctx.store.paths.file('outbox', ctx.me.name, file),
-    JSON.stringify(event),
-    { alsoAt: [ctx.store.paths.file('sent', ctx.me.name, file)] },
-  );
+  await ctx.store.appendOutbox(event);
   return event;
 }
 
+export type { OutboxCounts };
+
 /** Every waiting entry of every sender of this store, each sender's in send order. */
-export async function pendingOutbox(store: Store): Promise<OutboxEvent[]> {
-  const out: OutboxEvent[] = [];
-  for (const from of await listNames(store.paths.dir('outbox'))) {
-    let dir: string;
-    try {
-      dir = store.paths.dir('outbox', from);
-    } catch {
-      store.report(`${store.paths.dir('outbox')}/${from}`, 'is not a valid sender name');
-      continue;
-    }
-    for (const file of await listNames(dir)) {
-      if (!file.endsWith('.json')) continue;
-      const read = await readEventFile(`${dir}/${file}`);
-      if (!read.ok) {
-        if (!read.missing) store.report(`${dir}/${file}`, read.reason);
-        continue;
-      }
-      const e = read.event;
-      if (e.kind !== 'outbox' || e.from !== from || `${e.key}.json` !== file) {
-        store.report(`${dir}/${file}`, `holds a ${e.kind} event that does not belong in outbox/${from}`);
-        continue;
-      }
-      if (await readForwarded(store, from, e.key)) {
-        // A crash came between recording the outcome and removing the entry: finish that now.
-        await fs.rm(`${dir}/${file}`, { force: true });
-        continue;
-      }
-      out.push(e);
-    }
-  }
-  return out;
+export function pendingOutbox(store: Store): Promise<OutboxEvent[]> {
+  return store.outbox.pending();
 }
 
-export async function readForwarded(
-  store: Store,
-  from: string,
-  key: string,
-): Promise<ForwardedEvent | undefined> {
-  const read = await readEventFile(store.paths.file('forwarded', from, `${key}.json`));
-  return read.ok && read.event.kind === 'forwarded' ? read.event : undefined;
+export function readForwarded(store: Store, from: string, key: string): Promise<ForwardedEvent | undefined> {
+  return store.outbox.readForwarded(from, key);
 }
 
-/**
- * Records the outcome of an entry and removes the entry. The outcome is created exclusively: when two
- * processes flush one outbox, one records it and the other finds it there; the relay stored the message
- * once either way, because both sent the same idempotency key.
- */
-export async function recordForwarded(
+/** Records the outcome of an entry and removes the entry; true for the one process that recorded it. */
+export function recordForwarded(
   store: Store,
   entry: OutboxEvent,
   outcome: Omit<ForwardedEvent, 'v' | 'kind' | 'key' | 'from'>,
 ): Promise<boolean> {
-  const event: ForwardedEvent = { v: 1, kind: 'forwarded', key: entry.key, from: entry.from, ...outcome };
-  const file = `${entry.key}.json`;
-  const created = await createEventFile(
-    store.paths.dir('tmp'),
-    store.paths.file('forwarded', entry.from, file),
-    JSON.stringify(event),
-  );
-  await fs.rm(store.paths.file('outbox', entry.from, file), { force: true });
-  return created === 'created';
-}
-
-export interface OutboxCounts {
-  readonly waiting: number;
-  readonly delivered: number;
-  readonly refused: number;
+  return store.outbox.recordForwarded({
+    v: 1,
+    kind: 'forwarded',
+    key: entry.key,
+    from: entry.from,
+    ...outcome,
+  });
 }
 
 /** For `status`: how many sends wait for the relay, and how many it took or refused. */
-export async function outboxCounts(store: Store): Promise<OutboxCounts> {
-  const waiting = (await pendingOutbox(store)).length;
-  let delivered = 0;
-  let refused = 0;
-  for (const from of await listNames(store.paths.dir('forwarded'))) {
-    let dir: string;
-    try {
-      dir = store.paths.dir('forwarded', from);
-    } catch {
-      continue;
-    }
-    for (const file of await listNames(dir)) {
-      const read = await readEventFile(`${dir}/${file}`);
-      if (!read.ok || read.event.kind !== 'forwarded') continue;
-      if (read.event.outcome === 'delivered') delivered++;
-      else refused++;
-    }
-  }
-  return { waiting, delivered, refused };
+export function outboxCounts(store: Store): Promise<OutboxCounts> {
+  return store.outbox.counts();
 }
 
 /** A notice to the sender's own inbox that the relay refused an entry nobody was waiting on any more. */

@@ -1,7 +1,14 @@
 import type { SentEvent } from '../../log/events.js';
 import type { RelayContext } from '../context.js';
 import { listLiveSessions } from '../live-sessions.js';
-import { appendMessages, type SendInput, sendMessage, validateReplyTo, validateType } from '../send.js';
+import {
+  appendMessages,
+  checkSend,
+  type SendInput,
+  sendMessage,
+  validateReplyTo,
+  validateType,
+} from '../send.js';
 import { type Address, parseAddress } from './address.js';
 import type { RemoteLink, RemoteSendResult } from './link.js';
 import { appendOutbox } from './outbox.js';
@@ -53,8 +60,7 @@ async function sendEither(
   to: string,
   input: SendInput,
 ): Promise<RoutedSend> {
-  const type = validateType(input.type);
-  const replyTo = validateReplyTo(input.replyTo);
+  const { type, replyTo } = checkSend(input, ctx.config.limits);
   let isLive = false;
   const queued: { sent?: ReturnType<RemoteLink['afterQueued']> } = {};
   const [event] = await appendMessages(

@@ -1,12 +1,9 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { createEventFile } from '../../log/append.js';
 import { formatStamp, HybridClock } from '../../log/clock.js';
 import { type HeartbeatEvent, KEY_PATTERN } from '../../log/events.js';
-import { isValidName, validateName } from '../../log/names.js';
-import { type ProblemSink, Store } from '../../log/store.js';
-import { isExpired } from '../../projections/inbox.js';
+import { MachineStores } from '../../log/machine-stores.js';
+import type { ProblemSink, Store } from '../../log/store.js';
 import { foldSessions, liveSessions } from '../../projections/sessions.js';
+import { decideTake, evolveTaken, initialTaken } from '../../projections/take.js';
 import type { Backend, BackendHealth, BackendOptions, PollRequest, StoredMessage } from '../backend.js';
 import { LEASE_MAX_BYTES } from '../backend.js';
 import { leasedOf, presenceOf, sentEventOf, wireOfSent } from '../convert.js';
@@ -26,42 +23,29 @@ const RELAY_INSTANCE = 'relay000';
  */
 export class EmbeddedBackend implements Backend {
   readonly kind = 'embedded' as const;
-  private readonly root: string;
+  private readonly stores: MachineStores;
   private readonly options: BackendOptions;
   private readonly now: () => number;
   private readonly clock: HybridClock;
-  private readonly stores = new Map<string, Store>();
   private readonly leases = new Map<string, number>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly joined = new Map<string, string>();
-  private readonly onProblem: ProblemSink;
   private closed = false;
 
   constructor(dataDir: string, options: BackendOptions, onProblem: ProblemSink = () => {}) {
-    this.root = path.resolve(dataDir, 'machines');
+    this.stores = new MachineStores(dataDir, onProblem);
     this.options = options;
     this.now = options.now ?? Date.now;
     this.clock = new HybridClock(this.now);
-    this.onProblem = onProblem;
   }
 
   private store(machine: string): Store {
-    let store = this.stores.get(machine);
-    if (!store) {
-      store = new Store(path.join(this.root, validateName(machine, 'machine')), this.onProblem);
-      this.stores.set(machine, store);
-    }
-    return store;
+    return this.stores.of(machine);
   }
 
   async health(): Promise<BackendHealth> {
-    try {
-      await fs.mkdir(this.root, { recursive: true });
-      await fs.access(this.root, fs.constants.W_OK);
-      return { ok: true };
-    } catch (e) {
-      return { ok: false, detail: `data directory not writable (${(e as NodeJS.ErrnoException).code})` };
-    }
+    const detail = await this.stores.unwritable();
+    return detail === undefined ? { ok: true } : { ok: false, detail };
   }
 
   async send(m: StoredMessage): Promise<{ duplicate: boolean }> {
@@ -70,15 +54,13 @@ export class EmbeddedBackend implements Backend {
     // leave a copy that no poll can settle a second time, but there is no reason to write it.
     if (await store.readSettled(m.to, m.key)) return { duplicate: true };
     const event = sentEventOf(m, m.to);
-    const target = store.paths.file('inbox', m.to, `${m.key}.json`);
-    const result = await createEventFile(store.paths.dir('tmp'), target, JSON.stringify(event));
+    const result = await store.appendSent(event);
     if (result === 'created') this.wake(m.toMachine, m.to);
     return { duplicate: result === 'exists' };
   }
 
   async known(machine: string, name: string): Promise<boolean> {
-    const dir = this.store(machine).paths.dir('sessions', name);
-    return (await fs.stat(dir).catch(() => undefined))?.isDirectory() === true;
+    return this.store(machine).knownSession(name);
   }
 
   async heartbeat(machine: string, name: string, beat: HeartbeatBody): Promise<void> {
@@ -125,14 +107,8 @@ export class EmbeddedBackend implements Backend {
   }
 
   async sessions(): Promise<Presence[]> {
-    let machines: string[];
-    try {
-      machines = (await fs.readdir(this.root)).filter(isValidName).sort();
-    } catch {
-      return [];
-    }
     const out: Presence[] = [];
-    for (const machine of machines) out.push(...(await this.sessionsOf(machine)));
+    for (const machine of await this.stores.machines()) out.push(...(await this.sessionsOf(machine)));
     return out;
   }
 
@@ -176,18 +152,17 @@ export class EmbeddedBackend implements Backend {
     let acked = 0;
     for (const token of tokens) {
       const lease = this.leaseId(machine, name, token);
-      if (!(await store.readSettled(name, token))) {
-        // Only a message that is in this inbox can be settled: an ack cannot plant outcomes for future keys.
-        const inbox = store.paths.file('inbox', name, `${token}.json`);
-        if (!(await fs.stat(inbox).catch(() => undefined))) {
-          this.leases.delete(lease);
-          continue;
-        }
+      if (await store.readSettled(name, token)) {
+        await store.archive(name, token);
+      } else if (await store.hasInboxFile(name, token)) {
         const by = { name, machine, pid: 0, instance: RELAY_INSTANCE };
         const atMs = Math.floor(this.now());
-        await store.settle({ v: 1, kind: 'consumed', key: token, to: name, atMs, via: 'poll', by });
+        await store.consume({ v: 1, kind: 'consumed', key: token, to: name, atMs, via: 'poll', by });
+      } else {
+        // Only a message that is in this inbox can be settled: an ack cannot plant outcomes for future keys.
+        this.leases.delete(lease);
+        continue;
       }
-      await store.archive(name, token);
       // Only now: while the outcome was being written, the lease kept other polls off this message.
       this.leases.delete(lease);
       acked++;
@@ -209,9 +184,9 @@ export class EmbeddedBackend implements Backend {
   private async lease(machine: string, name: string, max: number): Promise<LeasedMessage[]> {
     const store = this.store(machine);
     const out: LeasedMessage[] = [];
-    let bytes = 0;
+    const budget = { maxCount: max, maxBytes: LEASE_MAX_BYTES };
+    let taken = initialTaken();
     for (const key of await store.inboxKeys(name)) {
-      if (out.length >= max) break;
       const id = this.leaseId(machine, name, key);
       const now = this.now();
       const until = this.leases.get(id);
@@ -228,18 +203,17 @@ export class EmbeddedBackend implements Backend {
         release();
         continue;
       }
-      if (isExpired(message, Math.floor(now))) {
-        await store.settle({ v: 1, kind: 'expired', key, to: name, atMs: Math.floor(now), reason: 'ttl' });
-        await store.archive(name, key);
+      const decision = decideTake(message, Math.floor(now), taken, budget);
+      if (decision === 'expire') {
+        await store.expire(name, key, Math.floor(now));
         release();
         continue;
       }
-      const size = Buffer.byteLength(message.body, 'utf8');
-      if (out.length > 0 && bytes + size > LEASE_MAX_BYTES) {
+      if (decision === 'stop') {
         release();
         break;
       }
-      bytes += size;
+      taken = evolveTaken(taken, message);
       out.push(leasedOf(wireOfSent(message), name, key));
     }
     return out;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
-import type { Store } from '../log/store.js';
+import type { StorePaths } from './paths.js';
 
 /**
  * The projection state that `clean` packed away: per inbox, how many messages were delivered or expired
@@ -26,11 +26,17 @@ export type Snapshot = z.infer<typeof SnapshotSchema>;
 
 export const SNAPSHOT_FILE = 'snapshot.json';
 
+/** What reading a snapshot needs of the store: where it is, and where to report a bad one. */
+export interface SnapshotStore {
+  readonly paths: StorePaths;
+  report(file: string, reason: string): void;
+}
+
 export function emptySnapshot(): Snapshot {
   return { v: 1, at: '', totals: {}, segments: [] };
 }
 
-export async function readSnapshot(store: Store): Promise<Snapshot> {
+export async function readSnapshot(store: SnapshotStore): Promise<Snapshot> {
   const file = path.join(store.paths.dir('snapshots'), SNAPSHOT_FILE);
   let text: string;
   try {
@@ -46,10 +52,19 @@ export async function readSnapshot(store: Store): Promise<Snapshot> {
   }
 }
 
-export async function writeSnapshot(store: Store, snapshot: Snapshot): Promise<void> {
+export async function writeSnapshot(store: SnapshotStore, snapshot: Snapshot): Promise<void> {
   const dir = store.paths.dir('snapshots');
   await fs.mkdir(dir, { recursive: true });
   await writeFileAtomic(path.join(dir, SNAPSHOT_FILE), `${JSON.stringify(snapshot, null, 2)}\n`, {
     fsync: true,
   });
+}
+
+/** Writes an archive segment of `clean` (one event per line) beside the snapshot, replacing a partial one. */
+export async function writeSegment(
+  paths: StorePaths,
+  segment: string,
+  lines: readonly string[],
+): Promise<void> {
+  await writeFileAtomic(path.join(paths.dir('snapshots'), segment), `${lines.join('\n')}\n`, { fsync: true });
 }
