@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyRing } from '../../src/remote/keys.js';
-import { addKey, Lab, pollLines, type RelayProc, type Served, waitFor } from './helpers.js';
+import { addKey, Lab, pollLines, type RelayProc, type Served, waitFor } from '../support/remote.js';
 import { FaultProxy } from './proxy.js';
 
 /**

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab } from './helpers.js';
+import { Lab } from '../support/remote.js';
 
 /** `claude-relay relay keys add | list | revoke`, as an operator runs them. */
 const lab = new Lab();

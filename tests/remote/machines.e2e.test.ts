@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NatsBackend } from '../../src/remote/backends/nats.js';
-import { addKey, Lab, NATS_URL, pollLines, type Served, uniquePrefix, waitFor } from './helpers.js';
+import { addKey, Lab, NATS_URL, pollLines, type Served, uniquePrefix, waitFor } from '../support/remote.js';
 
 /**
  * Done as a new user would: two machines, simulated by two `serve` processes with their own

@@ -9,7 +9,7 @@ import {
   type RelayProc,
   uniquePrefix,
   waitFor,
-} from './helpers.js';
+} from '../support/remote.js';
 
 /** Several relay servers on one NATS JetStream, as real processes: they must behave as one relay. */
 const lab = new Lab();
