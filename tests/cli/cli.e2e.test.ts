@@ -1,34 +1,34 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CliResult, cli, REPO, Reaper, serve, tempDir } from '../support/processes.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/cleanup.js';
+import { REPO } from '../support/paths.js';
+import { type Ran, runCli, serve } from '../support/processes.js';
 
 const pkg = JSON.parse(await fs.readFile(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
 
 /** The built CLI, run as a person at a terminal would, against a temp store and a temp HOME. */
 describe('claude-relay CLI (built, real processes)', () => {
-  const reaper = new Reaper();
   let root: string;
   let env: Record<string, string>;
   let home: string;
 
   beforeEach(async () => {
-    root = reaper.dir(await tempDir('relay-cli-'));
+    root = await tempDir('relay-cli-');
     home = path.join(root, 'home');
     await fs.mkdir(path.join(home, 'projects', 'api'), { recursive: true });
     await fs.mkdir(path.join(home, 'projects', 'web'), { recursive: true });
     env = { RELAY_HOME: path.join(root, 'relay'), HOME: home };
   });
-  afterEach(() => reaper.reap());
 
-  const run = (...args: string[]) => cli(reaper, args, { env });
-  const ok = (r: CliResult) => {
+  const run = (...args: string[]) => runCli(args, { env });
+  const ok = (r: Ran) => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     return r.stdout;
   };
   const serveAs = (name: string) =>
-    serve(reaper, { home: env.RELAY_HOME as string, name, cwd: path.join(home, 'projects', name), env });
+    serve({ home: env.RELAY_HOME as string, name, cwd: path.join(home, 'projects', name), env });
 
   it('`version` and `--version` print the package version', async () => {
     const [version, flag] = await Promise.all([run('version'), run('--version')]);
@@ -53,7 +53,7 @@ describe('claude-relay CLI (built, real processes)', () => {
       expect(text.split('\n')[0]).toMatch(new RegExp(`^Usage: claude-relay ${commands[i]}\\b`));
       expect(text).toContain('-h, --help');
     }
-    const send = ok(helps[commands.indexOf('send')] as CliResult);
+    const send = ok(helps[commands.indexOf('send')] as Ran);
     expect(send).toBe(
       [
         'Usage: claude-relay send [options] <to> <message>',
@@ -72,7 +72,7 @@ describe('claude-relay CLI (built, real processes)', () => {
         '',
       ].join('\n'),
     );
-    const poll = ok(helps[commands.indexOf('poll')] as CliResult);
+    const poll = ok(helps[commands.indexOf('poll')] as Ran);
     expect(poll).toBe(
       [
         'Usage: claude-relay poll [options]',
@@ -210,7 +210,7 @@ describe('claude-relay CLI (built, real processes)', () => {
       ],
     ];
     const results = await Promise.all(
-      cases.map(([args, extra]) => cli(reaper, args, { env: { ...env, ...extra } })),
+      cases.map(([args, extra]) => runCli(args, { env: { ...env, ...extra } })),
     );
     for (const [i, r] of results.entries()) {
       const [args, , pattern] = cases[i] as (typeof cases)[number];

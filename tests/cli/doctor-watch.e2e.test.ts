@@ -2,17 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Check } from '../../src/relay/doctor.js';
-import {
-  childEnv,
-  joinOnce,
-  runCli,
-  sentId,
-  sentTo,
-  settledOf,
-  spawnCli,
-  tempDir,
-  waitFor,
-} from '../support/stdio-push-old.js';
+import { tempDir } from '../support/cleanup.js';
+import { childEnv } from '../support/env.js';
+import { runCli, spawnCli } from '../support/processes.js';
+import { joinOnce, sentId, sentTo, settledOf } from '../support/store.js';
+import { waitFor } from '../support/wait.js';
 
 /** `claude-relay doctor` and `claude-relay watch` as a person runs them, on a temp RELAY_HOME and HOME. */
 
@@ -107,7 +101,7 @@ describe('claude-relay watch', () => {
   /** Starts `watch` and waits for it to say it is watching, so what is sent next is sent after it started. */
   async function startWatch(env: Record<string, string>, args: string[]) {
     const watch = spawnCli(['watch', ...args], { env });
-    await waitFor(() => watch.stderr().includes('watching'), 'watch to start');
+    await waitFor('watch to start', () => watch.stderr().includes('watching'));
     return watch;
   }
 
@@ -122,18 +116,16 @@ describe('claude-relay watch', () => {
       },
     );
     const id = sentId(sent.stdout);
-    const line = await waitFor(
-      () =>
-        watch
-          .stdout()
-          .split('\n')
-          .find((l) => l.includes(`#${id}`)),
-      'the message to be printed',
+    const line = await waitFor('the message to be printed', () =>
+      watch
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes(`#${id}`)),
     );
     expect(line).toMatch(
       new RegExp(`^\\d\\d:\\d\\d:\\d\\d \\[request\\|local\\] From ops: #${id} look but do not take$`),
     );
-    watch.child.kill('SIGTERM');
+    watch.process.kill('SIGTERM');
     expect(await watch.exited).toBe(0);
 
     expect(await settledOf(root, 'apix')).toHaveProperty('size', 0);
@@ -149,8 +141,8 @@ describe('claude-relay watch', () => {
     const watch = await startWatch(env, ['apix', '--consume']);
     expect(watch.stderr()).toContain('(taking messages)');
     const id = sentId((await runCli(['send', 'apix', 'take me'], { env })).stdout);
-    await waitFor(() => watch.stdout().includes(`#${id} take me`), 'the message to be printed');
-    await waitFor(async () => (await settledOf(root, 'apix')).size === 1, 'the message to be settled');
+    await waitFor('the message to be printed', () => watch.stdout().includes(`#${id} take me`));
+    await waitFor('the message to be settled', async () => (await settledOf(root, 'apix')).size === 1);
     const [m] = await sentTo(root, 'apix');
     expect((await settledOf(root, 'apix')).get(m?.key ?? '')).toMatchObject({ kind: 'consumed', via: 'cli' });
     const polled = await runCli(['poll', '--name', 'apix'], { env });

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { ABSENT_SUFFIX, BACKUP_SUFFIX } from '../../src/cli/install/apply.js';
 import { HOOK_EVENTS } from '../../src/cli/install/json-config.js';
 import { CLIENTS } from '../../src/cli/install/targets.js';
-import { CLI, childEnv, runCli, tempDir } from '../support/stdio-push-old.js';
+import { tempDir } from '../support/cleanup.js';
+import { childEnv } from '../support/env.js';
+import { CLI } from '../support/paths.js';
+import { runCli } from '../support/processes.js';
 
 /**
  * `claude-relay install` / `uninstall` on a temporary HOME (and a temporary project folder for

@@ -1,20 +1,11 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { describe, expect, it } from 'vitest';
 import type { SettledEvent } from '../../src/log/events.js';
-import { createMcpServer } from '../../src/mcp/server.js';
-import { loadConfig } from '../../src/relay/config.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { createContext, RelaySession } from '../../src/relay/serve-session.js';
-import {
-  answersOnWire,
-  defer,
-  type Served,
-  sentTo,
-  tempDir,
-  textOf,
-  waitFor,
-} from '../support/stdio-push-old.js';
+import { createContext } from '../../src/relay/serve-session.js';
+import { joinedSession, linkInMemory } from '../support/memory.js';
+import { answersOnWire, textOf } from '../support/stdio.js';
+import { sentTo } from '../support/store.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The cancellation path that a race reaches only by luck, made certain: the client cancels relay_poll(wait)
@@ -24,25 +15,8 @@ import {
  */
 
 async function setup() {
-  const root = await tempDir();
-  const config = loadConfig({ RELAY_HOME: root, RELAY_SESSION_NAME: 'api' }, root);
-  const session = await RelaySession.start({ config });
-  defer(() => session.stop());
-  const server = createMcpServer(session, 'test', 'off');
-  const client = new Client({ name: 'cancel-test', version: '1.0.0' });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  await client.connect(clientSide);
-  defer(async () => {
-    await client.close();
-    await server.close();
-  });
-  const wire: Served['wire'] = [];
-  const deliver = clientSide.onmessage;
-  clientSide.onmessage = (m, extra) => {
-    wire.push(m);
-    deliver?.(m, extra);
-  };
+  const { root, config, session } = await joinedSession('api');
+  const { client, wire } = await linkInMemory(session, { clientName: 'cancel-test' });
   const sender = createContext({ config, name: 'web' });
   const send = async (body: string) => (await sendMessage(sender, { to: 'api', message: body })).event;
   return { root, session, client, wire, send };
@@ -69,7 +43,7 @@ describe('relay_poll(wait) cancelled while it takes messages', () => {
     });
     await expect(call).rejects.toThrow();
     // The handler goes on after the client gave up: it took all three, then puts all three back.
-    await waitFor(async () => (await sentTo(root, 'api')).length === 6, 'the three messages to be put back');
+    await waitFor('the three messages to be put back', async () => (await sentTo(root, 'api')).length === 6);
     store.settle = settle;
     expect(taken).toBe(3);
 
@@ -78,11 +52,7 @@ describe('relay_poll(wait) cancelled while it takes messages', () => {
     expect(next).not.toContain(first.id);
     expect(textOf(await client.callTool({ name: 'relay_poll', arguments: {} }))).toBe('No new messages.');
     // The cancelled call's answer never went out.
-    expect(
-      answersOnWire({ wire } as Served)
-        .join('\n')
-        .match(/ one$/gm),
-    ).toHaveLength(1);
+    expect(answersOnWire(wire).join('\n').match(/ one$/gm)).toHaveLength(1);
   });
 
   it('INV-CANCEL-SAFE: a cancel before anything arrived ends the wait and takes nothing', async () => {
@@ -91,7 +61,7 @@ describe('relay_poll(wait) cancelled while it takes messages', () => {
     const call = client.callTool({ name: 'relay_poll', arguments: { wait: 600 } }, undefined, {
       signal: abort.signal,
     });
-    await waitFor(async () => (await import('node:fs')).existsSync(`${root}/inbox/api`), 'the wait to start');
+    await waitFor('the wait to start', async () => (await import('node:fs')).existsSync(`${root}/inbox/api`));
     abort.abort();
     await expect(call).rejects.toThrow();
     await client.ping();

@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DELIVER_INSTRUCTIONS } from '../../src/mcp/server.js';
-import {
-  childEnv,
-  runCli,
-  type Served,
-  sentId,
-  sentTo,
-  serve,
-  settledOf,
-  tempDir,
-  textOf,
-  waitFor,
-} from '../support/stdio-push-old.js';
+import { tempDir } from '../support/cleanup.js';
+import { childEnv } from '../support/env.js';
+import { runCli, serve } from '../support/processes.js';
+import { type Served, textOf } from '../support/stdio.js';
+import { sentId, sentTo, settledOf } from '../support/store.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Channel push (`notifications/claude/channel`) end to end: `claude-relay serve` over real stdio, an SDK
@@ -60,7 +54,7 @@ describe('channel push: RELAY_PUSH=deliver', () => {
 
     const a = await send(env, 'chd', 'first, as a request', ['--type', 'request', '--from', 'api']);
     const b = await send(env, 'chd', 'second\nwith two lines');
-    await waitFor(() => served.pushes.length >= 2, 'two pushes');
+    await waitFor('two pushes', () => served.pushes.length >= 2);
     expect(served.pushes.slice(0, 2)).toEqual([
       { content: 'first, as a request', meta: { from: 'api', type: 'request', id: a } },
       { content: 'second\nwith two lines', meta: { from: 'user', type: 'info', id: b } },
@@ -71,7 +65,7 @@ describe('channel push: RELAY_PUSH=deliver', () => {
 
     // One more message closes the stream: nothing of the first two came again before it.
     const c = await send(env, 'chd', 'third', ['--reply-to', a]);
-    await waitFor(() => served.pushes.length >= 3, 'the third push');
+    await waitFor('the third push', () => served.pushes.length >= 3);
     expect(served.pushes.map((p) => p.meta?.id)).toEqual([a, b, c]);
     expect(served.pushes[2]?.meta).toEqual({ from: 'user', type: 'info', id: c, reply_to: a });
 
@@ -87,7 +81,7 @@ describe('channel push: RELAY_PUSH=deliver', () => {
     const id = await send(first.env, 'late', 'queued while away');
 
     const { served } = await start('late', 'deliver', { root: first.root });
-    await waitFor(() => served.pushes.length >= 1, 'the waiting message to be pushed');
+    await waitFor('the waiting message to be pushed', () => served.pushes.length >= 1);
     expect(served.pushes).toEqual([
       { content: 'queued while away', meta: { from: 'user', type: 'info', id } },
     ]);
@@ -98,7 +92,7 @@ describe('channel push: RELAY_PUSH=deliver', () => {
     expect(served.client.getServerCapabilities()?.experimental?.[CHANNEL]).toEqual({});
     expect(served.client.getInstructions()).toBe(DELIVER_INSTRUCTIONS);
     const id = await send(env, 'flag', 'by flag');
-    await waitFor(() => served.pushes.length >= 1, 'a push');
+    await waitFor('a push', () => served.pushes.length >= 1);
     expect(served.pushes[0]).toEqual({ content: 'by flag', meta: { from: 'user', type: 'info', id } });
   });
 });
@@ -110,7 +104,7 @@ describe('channel push: RELAY_PUSH=notify', () => {
     expect(served.client.getInstructions()).toBeUndefined();
 
     const id = await send(env, 'chn', 'the body stays private', ['--from', 'frontend']);
-    await waitFor(() => served.pushes.length >= 1, 'a notice');
+    await waitFor('a notice', () => served.pushes.length >= 1);
     expect(served.pushes[0]).toEqual({
       content: '1 new relay message(s) from frontend: call relay_poll to read.',
       meta: { count: '1' },
@@ -128,9 +122,9 @@ describe('channel push: RELAY_PUSH=notify', () => {
   it('INV-PUSH-ONCE: notifies once per message, not again for a message it already announced', async () => {
     const { env, served } = await start('once', 'notify');
     await send(env, 'once', 'one', ['--from', 'api']);
-    await waitFor(() => served.pushes.length >= 1, 'the first notice');
+    await waitFor('the first notice', () => served.pushes.length >= 1);
     await send(env, 'once', 'two', ['--from', 'web']);
-    await waitFor(() => served.pushes.length >= 2, 'the second notice');
+    await waitFor('the second notice', () => served.pushes.length >= 2);
     expect(served.pushes.map((p) => p.content)).toEqual([
       '1 new relay message(s) from api: call relay_poll to read.',
       '1 new relay message(s) from web: call relay_poll to read.',
@@ -147,7 +141,7 @@ describe('channel push: RELAY_PUSH unset', () => {
     expect(served.client.getServerCapabilities()?.experimental?.[CHANNEL]).toEqual({});
     expect(served.client.getInstructions()).toBeUndefined();
     const id = await send(env, 'cc', 'for claude code');
-    await waitFor(() => served.pushes.length >= 1, 'a notice');
+    await waitFor('a notice', () => served.pushes.length >= 1);
     expect(served.pushes[0]?.content).toBe('1 new relay message(s) from user: call relay_poll to read.');
     expect(textOf(await served.client.callTool({ name: 'relay_poll', arguments: {} }))).toContain(
       `#${id} for claude code`,

@@ -6,18 +6,12 @@ import { loadConfig } from '../../src/relay/config.js';
 import { HOOK_MAX_BYTES } from '../../src/relay/hook.js';
 import { sendMessage } from '../../src/relay/send.js';
 import { createContext } from '../../src/relay/serve-session.js';
-import {
-  CLI,
-  childEnv,
-  FIXTURES,
-  joinOnce,
-  runCli,
-  sentTo,
-  settledOf,
-  spawnCli,
-  tempDir,
-  waitFor,
-} from '../support/stdio-push-old.js';
+import { tempDir } from '../support/cleanup.js';
+import { childEnv } from '../support/env.js';
+import { CLI, HOOK_FIXTURES } from '../support/paths.js';
+import { runCli, spawnCli } from '../support/processes.js';
+import { joinOnce, sentTo, settledOf } from '../support/store.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * `claude-relay hook` fed the events Claude Code sends, checked byte for byte against
@@ -32,7 +26,7 @@ interface Mail {
 }
 
 const GOLDEN = 'golden';
-const cases = readdirSync(FIXTURES)
+const cases = readdirSync(HOOK_FIXTURES)
   .filter((f) => f.endsWith('.input.json'))
   .map((f) => f.slice(0, -'.input.json'.length))
   .sort();
@@ -65,7 +59,7 @@ describe('hook golden files', () => {
   });
 
   it.each(cases)('INV-HOOK-SILENT / INV-VIA: golden %s', async (name) => {
-    const read = (ext: string) => fs.readFile(path.join(FIXTURES, `${name}.${ext}`), 'utf8');
+    const read = (ext: string) => fs.readFile(path.join(HOOK_FIXTURES, `${name}.${ext}`), 'utf8');
     const input = await read('input.json');
     const mail = JSON.parse(await read('mail.json')) as Mail[];
     const root = await store();
@@ -206,14 +200,14 @@ describe('hook: the session of the client that runs it', () => {
   async function startParent(root: string, name: string, hookCwd: string): Promise<Parent> {
     const parent = spawnCli([], {
       env: childEnv({ RELAY_HOME: root, HOME: root }),
-      command: [path.join(FIXTURES, 'parent.mjs'), CLI, name, hookCwd],
+      command: [path.join(HOOK_FIXTURES, 'parent.mjs'), CLI, name, hookCwd],
     });
-    const servePid = await waitFor(() => {
+    const servePid = await waitFor('the stand-in client to start its serve', () => {
       const first = parent.stdout().split('\n')[0];
       return first?.startsWith('{') ? (JSON.parse(first) as { serve: number }).serve : undefined;
-    }, 'the stand-in client to start its serve');
+    });
     // The serve has joined once its heartbeat, which records its ancestors, is in the store.
-    await waitFor(async () => {
+    await waitFor(`${name}'s heartbeat`, async () => {
       const dir = path.join(root, 'sessions', name);
       for (const f of await fs.readdir(dir).catch(() => [] as string[])) {
         const beat = JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as {
@@ -223,15 +217,15 @@ describe('hook: the session of the client that runs it', () => {
         if (beat.pid === servePid && (beat.ancestors?.length ?? 0) > 0) return true;
       }
       return false;
-    }, `${name}'s heartbeat`);
+    });
     let runs = 0;
     return {
       async runHook(event) {
         runs++;
-        parent.child.stdin?.write(`hook ${JSON.stringify(event)}\n`);
+        parent.process.stdin?.write(`hook ${JSON.stringify(event)}\n`);
         const line = await waitFor(
-          () => parent.stdout().split('\n').filter(Boolean)[runs],
           'the hook to finish',
+          () => parent.stdout().split('\n').filter(Boolean)[runs],
         );
         return JSON.parse(line) as { code: number; stdout: string; stderr: string };
       },

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { InboxWatch } from '../../src/relay/inbox-watch.js';
-import { defer, tempDir } from '../support/stdio-push-old.js';
+import { defer, tempDir } from '../support/cleanup.js';
 
 /**
  * InboxWatch on a directory the test writes into directly. `watchWorks` switches fs.watch off, as on a

@@ -1,19 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  answersOnWire,
-  childEnv,
-  runCli,
-  type Served,
-  sentId,
-  sentTo,
-  serve,
-  settledOf,
-  tempDir,
-  textOf,
-  waitFor,
-} from '../support/stdio-push-old.js';
+import { tempDir } from '../support/cleanup.js';
+import { childEnv } from '../support/env.js';
+import { runCli, serve } from '../support/processes.js';
+import { answersOnWire, type Served, textOf } from '../support/stdio.js';
+import { sentId, sentTo, settledOf } from '../support/store.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * relay_poll(wait) end to end: a real `claude-relay serve` over stdio, woken by a `claude-relay send` from
@@ -37,7 +30,7 @@ async function send(env: Record<string, string>, to: string, message: string): P
 
 /** The inbox folder appears when a long-poll starts watching it (nothing else creates it in a fresh store). */
 function waiting(root: string, name: string): Promise<true> {
-  return waitFor(() => existsSync(path.join(root, 'inbox', name)), 'the long-poll to start watching');
+  return waitFor('the long-poll to start watching', () => existsSync(path.join(root, 'inbox', name)));
 }
 
 describe('relay_poll(wait) over stdio', () => {
@@ -68,7 +61,7 @@ describe('relay_poll(wait) over stdio', () => {
       },
     });
     await waiting(root, 'prog');
-    await waitFor(() => progress.length > 0, 'a progress notification');
+    await waitFor('a progress notification', () => progress.length > 0);
     const id = await send(env, 'prog', 'done waiting');
 
     expect(textOf(await call)).toContain(`#${id} done waiting`);
@@ -147,7 +140,7 @@ describe('relay_poll(wait) over stdio', () => {
     }
     // Counted on the wire: an answer that reached the client just after it gave up on the call was still
     // sent once (MCP lets a client drop a late answer; that loss is the protocol's, not the relay's).
-    const shown = answersOnWire(served).flatMap((t) =>
+    const shown = answersOnWire(served.wire).flatMap((t) =>
       [...t.matchAll(/#[a-z0-9]{6} (.*)$/gm)].map((m) => m[1]),
     );
     expect(shown.sort()).toEqual(bodies.sort());

@@ -1,43 +1,23 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { describe, expect, it } from 'vitest';
 import { ChannelPush, choosePush, pushModeFromEnv } from '../../src/mcp/push.js';
-import { createMcpServer } from '../../src/mcp/server.js';
-import { loadConfig } from '../../src/relay/config.js';
 import { sendMessage } from '../../src/relay/send.js';
-import { createContext, RelaySession } from '../../src/relay/serve-session.js';
-import {
-  ChannelNotificationSchema,
-  defer,
-  sentTo,
-  settledOf,
-  tempDir,
-  waitFor,
-} from '../support/stdio-push-old.js';
+import { createContext } from '../../src/relay/serve-session.js';
+import { defer } from '../support/cleanup.js';
+import { joinedSession, linkInMemory } from '../support/memory.js';
+import { sentTo, settledOf } from '../support/store.js';
+import { waitFor } from '../support/wait.js';
 
 /** ChannelPush in process: what happens to taken messages when a push cannot be sent. */
 
 describe('ChannelPush (deliver) when the connection fails mid-batch', () => {
   it('INV-PUSH-ONCE: what was pushed counts as delivered; the rest goes back and comes to the next poll, once', async () => {
-    const root = await tempDir();
-    const config = loadConfig({ RELAY_HOME: root, RELAY_SESSION_NAME: 'api' }, root);
-    const session = await RelaySession.start({ config });
-    defer(() => session.stop());
+    const { root, config, session } = await joinedSession('api');
     const sender = createContext({ config, name: 'web' });
     for (const body of ['one', 'two', 'three']) await sendMessage(sender, { to: 'api', message: body });
 
-    const server = createMcpServer(session, 'test', 'deliver');
-    const client = new Client({ name: 'push-test', version: '1.0.0' });
-    const received: string[] = [];
-    client.setNotificationHandler(ChannelNotificationSchema, (n) => {
-      received.push(n.params.content);
-    });
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await server.connect(serverSide);
-    await client.connect(clientSide);
-    defer(async () => {
-      await client.close();
-      await server.close();
+    const { server, pushes: received } = await linkInMemory(session, {
+      push: 'deliver',
+      clientName: 'push-test',
     });
     // The second push finds the connection gone.
     const notify = server.server.notification.bind(server.server);
@@ -50,10 +30,10 @@ describe('ChannelPush (deliver) when the connection fails mid-batch', () => {
     const push = new ChannelPush(server, session, 'deliver', (e) => errors.push(e));
     defer(() => push.stop());
     await push.start();
-    await waitFor(() => errors.length > 0, 'the failed push to be reported');
+    await waitFor('the failed push to be reported', () => errors.length > 0);
     push.stop();
 
-    expect(received).toEqual(['one']);
+    expect(received.map((p) => p.content)).toEqual(['one']);
     const next = await session.poll({ via: 'poll' });
     expect(next.messages.map((m) => m.body)).toEqual(['two', 'three']);
     expect((await session.poll({ via: 'poll' })).messages).toEqual([]);

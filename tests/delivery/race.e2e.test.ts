@@ -3,18 +3,12 @@ import type { DeliveryPath, SentEvent } from '../../src/log/events.js';
 import { loadConfig } from '../../src/relay/config.js';
 import { sendMessage } from '../../src/relay/send.js';
 import { createContext } from '../../src/relay/serve-session.js';
-import {
-  childEnv,
-  joinOnce,
-  runCli,
-  type Served,
-  sentTo,
-  serve,
-  settledOf,
-  tempDir,
-  textOf,
-  waitFor,
-} from '../support/stdio-push-old.js';
+import { tempDir } from '../support/cleanup.js';
+import { childEnv } from '../support/env.js';
+import { runCli, serve } from '../support/processes.js';
+import { type Served, textOf } from '../support/stdio.js';
+import { joinOnce, sentTo, settledOf } from '../support/store.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * INV-ONCE across delivery paths: a channel push and long-polls (one `serve`, RELAY_PUSH=deliver), a loop of
@@ -102,9 +96,9 @@ describe('delivery paths racing for one inbox', () => {
     loops.catch(() => {});
 
     try {
-      await waitFor(() => served !== undefined, 'the serve to start');
+      await waitFor('the serve to start', () => served !== undefined);
       await sendSome(DURING);
-      await waitFor(() => done() || (stop && 'stopped'), 'every message to be delivered', 45_000);
+      await waitFor('every message to be delivered', () => done() || (stop && 'stopped'), 45_000);
     } finally {
       stop = true;
       await loops;

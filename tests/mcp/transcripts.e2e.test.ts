@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Reaper, type Served, serve, tempDir } from '../support/processes.js';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/cleanup.js';
+import { serve } from '../support/processes.js';
+import type { Served } from '../support/stdio.js';
 import { loadTranscripts, Placeholders, type Transcript } from '../support/transcript.js';
 
 const transcripts = await loadTranscripts();
@@ -10,8 +12,8 @@ const transcripts = await loadTranscripts();
  * Replays each golden transcript against real `claude-relay serve` processes over stdio: one process per
  * session, one shared temp RELAY_HOME, HOME set to a temp folder so working directories show as `~/…`.
  */
-async function replay(reaper: Reaper, transcript: Transcript): Promise<void> {
-  const root = reaper.dir(await tempDir('relay-e2e-'));
+async function replay(transcript: Transcript): Promise<void> {
+  const root = await tempDir('relay-e2e-');
   const home = path.join(root, 'home');
   const relayHome = path.join(root, 'relay');
   const placeholders = new Placeholders();
@@ -23,7 +25,7 @@ async function replay(reaper: Reaper, transcript: Transcript): Promise<void> {
     if (!spec) throw new Error(`no session "${label}"`);
     const cwd = path.join(home, spec.cwd);
     await fs.mkdir(cwd, { recursive: true });
-    const served = await serve(reaper, {
+    const served = await serve({
       home: relayHome,
       name: spec.name ?? label,
       cwd,
@@ -66,14 +68,11 @@ async function replay(reaper: Reaper, transcript: Transcript): Promise<void> {
 }
 
 describe('golden MCP transcripts (spec/transcripts) over real stdio', () => {
-  const reaper = new Reaper();
-  afterEach(() => reaper.reap());
-
   it('the transcripts are there', () => {
     expect(transcripts.map((t) => t.file).length).toBeGreaterThanOrEqual(5);
   });
 
   for (const { file, transcript } of transcripts) {
-    it(`${file}: ${transcript.title}`, () => replay(reaper, transcript));
+    it(`${file}: ${transcript.title}`, () => replay(transcript));
   }
 });

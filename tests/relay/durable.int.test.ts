@@ -1,11 +1,13 @@
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readEventFile } from '../../src/log/read.js';
 import { loadConfig } from '../../src/relay/config.js';
 import { RelaySession } from '../../src/relay/serve-session.js';
-import { baseEnv, cli, REPO, Reaper, tempDir, waitFor } from '../support/processes.js';
+import { tempDir } from '../support/cleanup.js';
+import { REPO } from '../support/paths.js';
+import { runCli, spawnChild } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
 
 const FIXTURE = path.join(REPO, 'tests/fixtures/send-loop.mjs');
 
@@ -15,38 +17,23 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /** Runs the send loop until it has acknowledged `after` sends, then kills it with SIGKILL mid-flight. */
-async function runAndKill(reaper: Reaper, home: string, after: number): Promise<string[]> {
-  const child = reaper.track(
-    spawn(process.execPath, [FIXTURE, 'sink'], {
-      env: baseEnv({ RELAY_HOME: home, RELAY_RATE_LIMIT: '1000000' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
+async function runAndKill(home: string, after: number): Promise<string[]> {
+  const child = spawnChild(process.execPath, [FIXTURE, 'sink'], {
+    env: { RELAY_HOME: home, RELAY_RATE_LIMIT: '1000000' },
   });
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
+  await waitFor(`${after} acknowledged sends`, () => {
+    if (!child.running) throw new Error(`the send loop exited: ${child.stderr()}`);
+    return child.stdout().split('\n').length > after;
   });
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  await waitFor(`${after} acknowledged sends (stderr: ${err})`, () =>
-    out.split('\n').length > after ? true : undefined,
-  );
-  child.kill('SIGKILL');
-  await exited;
-  expect(child.signalCode).toBe('SIGKILL');
+  await child.stop('SIGKILL');
+  expect(child.process.signalCode).toBe('SIGKILL');
   // Only complete lines: each is a send whose promise resolved before the kill.
-  return out.split('\n').slice(0, -1);
+  return child.stdout().split('\n').slice(0, -1);
 }
 
 describe('INV-DURABLE under kill -9 (real processes)', () => {
-  const reaper = new Reaper();
-  afterEach(() => reaper.reap());
-
   it('INV-DURABLE, INV-ATOMIC, INV-ORDER: every acknowledged send survives SIGKILL of its sender, once, in order; no partial file; clean removes leftover temp files', async () => {
-    const home = reaper.dir(await tempDir('relay-durable-'));
+    const home = await tempDir('relay-durable-');
     const sink = await RelaySession.start({
       config: loadConfig({ RELAY_HOME: home, RELAY_SESSION_NAME: 'sink' }, home),
     });
@@ -54,7 +41,7 @@ describe('INV-DURABLE under kill -9 (real processes)', () => {
 
     const acked: string[] = [];
     for (let round = 0; round < 5; round++) {
-      acked.push(...(await runAndKill(reaper, home, 1 + Math.floor(Math.random() * 40))));
+      acked.push(...(await runAndKill(home, 1 + Math.floor(Math.random() * 40))));
     }
     expect(acked.length).toBeGreaterThanOrEqual(5);
     // A sender restarted with a fresh clock still continues after its own last stamp.
@@ -77,7 +64,7 @@ describe('INV-DURABLE under kill -9 (real processes)', () => {
     const env = { RELAY_HOME: home };
     const delivered: string[] = [];
     for (;;) {
-      const polled = await cli(reaper, ['poll', '--name', 'sink', '--json'], { env });
+      const polled = await runCli(['poll', '--name', 'sink', '--json'], { env });
       expect(polled.stderr, 'readers ignore temp files').toBe('');
       const { messages, remaining } = JSON.parse(polled.stdout) as {
         messages: { key: string; from: string }[];
@@ -97,7 +84,7 @@ describe('INV-DURABLE under kill -9 (real processes)', () => {
     // Temp files are only removed once they are old (a live writer may still own a fresh one).
     const old = new Date(Date.now() - 11 * 60_000);
     for (const f of leftovers) await fs.utimes(path.join(tmp, f), old, old);
-    const cleaned = await cli(reaper, ['clean', '--json'], { env });
+    const cleaned = await runCli(['clean', '--json'], { env });
     expect(cleaned.code, cleaned.stderr).toBe(0);
     expect(JSON.parse(cleaned.stdout).tempRemoved).toBe(leftovers.length);
     expect(await fs.readdir(tmp)).toEqual([]);

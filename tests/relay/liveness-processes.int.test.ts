@@ -1,9 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RelayEvent } from '../../src/log/events.js';
 import { readEventFile } from '../../src/log/read.js';
-import { cli, Reaper, serve, tempDir } from '../support/processes.js';
+import { tempDir } from '../support/cleanup.js';
+import { runCli, serve } from '../support/processes.js';
 
 /** The events in sessions/<name>/, oldest first. */
 async function sessionEvents(home: string, name: string): Promise<RelayEvent[]> {
@@ -25,14 +26,11 @@ function listed(text: string): string[] {
 }
 
 describe('INV-LIVENESS across real processes', () => {
-  const reaper = new Reaper();
-  afterEach(() => reaper.reap());
-
   it('INV-LIVENESS: a serve killed with SIGKILL is not listed as live by another session (its pid is dead, its heartbeat still fresh), and clean marks it as left', async () => {
-    const home = reaper.dir(await tempDir('relay-live-'));
+    const home = await tempDir('relay-live-');
     const [watcher, victim] = await Promise.all([
-      serve(reaper, { home, name: 'watcher' }),
-      serve(reaper, { home, name: 'victim' }),
+      serve({ home, name: 'watcher' }),
+      serve({ home, name: 'victim' }),
     ]);
     const before = await watcher.call('relay_sessions');
     expect(listed(before.text)).toEqual(['victim', 'watcher (you)']);
@@ -49,16 +47,16 @@ describe('INV-LIVENESS across real processes', () => {
     expect(after.text.split('\n')[0]).toBe('1 active session(s):');
     expect(listed(after.text)).toEqual(['watcher (you)']);
 
-    const cleaned = await cli(reaper, ['clean', '--json'], { env: { RELAY_HOME: home } });
+    const cleaned = await runCli(['clean', '--json'], { env: { RELAY_HOME: home } });
     expect(cleaned.code, cleaned.stderr).toBe(0);
     expect(JSON.parse(cleaned.stdout)).toMatchObject({ staleSessions: 1 });
   });
 
   it('INV-LIVENESS: a serve whose client closes it writes `left` and is no longer listed', async () => {
-    const home = reaper.dir(await tempDir('relay-live-'));
+    const home = await tempDir('relay-live-');
     const [watcher, polite] = await Promise.all([
-      serve(reaper, { home, name: 'watcher' }),
-      serve(reaper, { home, name: 'polite' }),
+      serve({ home, name: 'watcher' }),
+      serve({ home, name: 'polite' }),
     ]);
     expect(listed((await watcher.call('relay_sessions')).text)).toEqual(['polite', 'watcher (you)']);
 
@@ -69,9 +67,9 @@ describe('INV-LIVENESS across real processes', () => {
   });
 
   it('INV-LIVENESS: a second serve asking for a held name gets "api-2" and is told so once, in its first relay_sessions answer; the name is free again once its holder is dead', async () => {
-    const home = reaper.dir(await tempDir('relay-live-'));
-    const api = await serve(reaper, { home, name: 'api' });
-    const second = await serve(reaper, { home, name: 'api' });
+    const home = await tempDir('relay-live-');
+    const api = await serve({ home, name: 'api' });
+    const second = await serve({ home, name: 'api' });
 
     const first = (await second.call('relay_sessions')).text.split('\n');
     expect(first[0]).toBe('You are "api-2": "api" is held by another live session.');
@@ -81,7 +79,7 @@ describe('INV-LIVENESS across real processes', () => {
     expect(again.text.split('\n')[0], 'the notice is given once').toBe('2 active session(s):');
 
     await api.kill('SIGKILL');
-    const third = await serve(reaper, { home, name: 'api' });
+    const third = await serve({ home, name: 'api' });
     const answer = await third.call('relay_sessions');
     expect(answer.text.split('\n')[0]).toBe('2 active session(s):');
     expect(listed(answer.text)).toEqual(['api (you)', 'api-2']);

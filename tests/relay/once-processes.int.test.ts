@@ -1,5 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { cli, Reaper, type Served, serve, tempDir } from '../support/processes.js';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/cleanup.js';
+import { runCli, serve } from '../support/processes.js';
+import type { Served } from '../support/stdio.js';
 
 /** One delivered message, as a poller saw it. */
 interface Seen {
@@ -29,19 +31,16 @@ function sequence(body: string): number {
 }
 
 describe('INV-ONCE across real processes', () => {
-  const reaper = new Reaper();
-  afterEach(() => reaper.reap());
-
   it('INV-ONCE, INV-ORDER: 4 serve processes (two asking for one name) and CLI pollers racing on one inbox deliver each of 280 messages exactly once, in order per sender', async () => {
-    const home = reaper.dir(await tempDir('relay-once-'));
+    const home = await tempDir('relay-once-');
     const fast = { RELAY_RATE_LIMIT: '100000' };
     const [src, dst, other] = await Promise.all([
-      serve(reaper, { home, name: 'src', env: fast }),
-      serve(reaper, { home, name: 'dst' }),
-      serve(reaper, { home, name: 'other', env: fast }),
+      serve({ home, name: 'src', env: fast }),
+      serve({ home, name: 'dst' }),
+      serve({ home, name: 'other', env: fast }),
     ]);
     // Started once `dst` is live, so it is the one that must take another name.
-    const twin = await serve(reaper, { home, name: 'dst' });
+    const twin = await serve({ home, name: 'dst' });
     const renamed = await twin.call('relay_sessions');
     expect(renamed.text.split('\n')[0]).toBe('You are "dst-2": "dst" is held by another live session.');
 
@@ -72,7 +71,7 @@ describe('INV-ONCE across real processes', () => {
     let cliRuns = 0;
     const cliPoll = async (inbox: string) => {
       const run = cliRuns++;
-      const r = await cli(reaper, ['poll', '--name', inbox, '--json'], { env: { RELAY_HOME: home } });
+      const r = await runCli(['poll', '--name', inbox, '--json'], { env: { RELAY_HOME: home } });
       expect(r.code, r.stderr).toBe(0);
       const { messages } = JSON.parse(r.stdout) as { messages: { from: string; to: string; body: string }[] };
       for (const m of messages) {

@@ -1,59 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { KeyRing } from '../../src/remote/keys.js';
-import { Served } from './processes.js';
+import { tempDir } from './cleanup.js';
+import { CLI } from './paths.js';
+import { type Child, type ServeOptions, serve, spawnChild } from './processes.js';
+import type { Served } from './stdio.js';
+import { waitFor } from './wait.js';
 
 /**
- * Real processes and servers for the remote tests, all on 127.0.0.1 with ports the OS picked: relay servers
- * (`claude-relay relay`), `serve` processes behind an SDK client over stdio, private NATS servers. Children
- * run the built CLI in dist/ (`npm run build` first). Everything is registered with a `Lab`, which an
- * afterEach tears down (by pid), so a failing test leaves no process, directory, stream or bucket behind.
+ * Relay servers (`claude-relay relay`), machines' `serve` processes and NATS for the remote tests, all on
+ * 127.0.0.1 with ports the OS picked. Everything is stopped after its test (`defer`), so a failing test
+ * leaves no process, directory, stream or bucket behind.
  */
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(REPO, 'dist/src/cli/main.js');
 export const NATS_URL = process.env.RELAY_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 export const NATS_SERVER = process.env.RELAY_TEST_NATS_SERVER ?? '/usr/sbin/nats-server';
-
-/** Only what a child needs: no RELAY_* variable of the developer's shell leaks into a test. */
-export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG']) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-/**
- * Retries `probe` until it returns something other than undefined, for at most `timeoutMs`: a bounded wait
- * on a condition, never a sleep that hopes something happened. Fails with `what` when it never came.
- */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A port nothing listens on right now (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -64,42 +23,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A NATS stream and bucket prefix no other test run uses. */
 export function uniquePrefix(): string {
   return `T${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`.toUpperCase();
-}
-
-// One `serve` behind its MCP client: the same class the multi-process tests use.
-export { Served, type ToolAnswer } from './processes.js';
-
-/** A child process with its output collected. */
-export class Child {
-  readonly stdout: string[] = [];
-  readonly stderr: string[] = [];
-  readonly exited: Promise<void>;
-
-  constructor(readonly process: ChildProcess) {
-    process.stdout?.on('data', (d: Buffer) => this.stdout.push(d.toString()));
-    process.stderr?.on('data', (d: Buffer) => this.stderr.push(d.toString()));
-    this.exited = new Promise((resolve) => {
-      if (process.exitCode !== null || process.signalCode !== null) resolve();
-      else process.once('exit', () => resolve());
-    });
-  }
-
-  get running(): boolean {
-    return this.process.exitCode === null && this.process.signalCode === null;
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (this.running && this.process.pid !== undefined) {
-      try {
-        process.kill(this.process.pid, signal);
-      } catch {
-        // already gone
-      }
-    }
-    await this.exited;
-  }
 }
 
 export interface RelayProc {
@@ -120,110 +46,37 @@ export interface RelayStart {
   readonly leaseSeconds?: number;
 }
 
-/** Everything one test started; `teardown()` stops it all, whatever the test failed on. */
-export class Lab {
-  private readonly children = new Set<Child>();
-  private readonly served = new Set<Served>();
-  private readonly dirs = new Set<string>();
-  private readonly cleanups: (() => Promise<void>)[] = [];
-
-  async dir(prefix = 'relay-remote-'): Promise<string> {
-    const d = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
-    this.dirs.add(d);
-    return d;
+/** Starts `claude-relay relay` and resolves once it printed the address it listens on. */
+export async function startRelay(options: RelayStart): Promise<RelayProc> {
+  const args = [CLI, 'relay', '--port', String(options.port ?? 0), '--data', options.data];
+  if (options.backend === 'nats') {
+    args.push('--backend', 'nats', '--nats-url', options.natsUrl ?? NATS_URL);
+    if (options.natsPrefix) args.push('--nats-prefix', options.natsPrefix);
   }
+  if (options.rateLimit !== undefined) args.push('--rate-limit', String(options.rateLimit));
+  if (options.leaseSeconds !== undefined) args.push('--lease-seconds', String(options.leaseSeconds));
+  const child = spawnChild(process.execPath, args);
+  const url = await waitFor('the relay to listen', () => {
+    if (!child.running) throw new Error(`relay exited: ${child.stderr()}`);
+    return /listening on (http:\/\/\S+)/.exec(child.stdout())?.[1];
+  });
+  return { url, port: Number(new URL(url).port), child, log: () => child.stderr() };
+}
 
-  onTeardown(fn: () => Promise<void>): void {
-    this.cleanups.push(fn);
-  }
-
-  spawn(command: string, args: readonly string[], env: Record<string, string> = {}): Child {
-    const child = new Child(
-      spawn(command, args, { env: baseEnv(env), cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }),
-    );
-    this.children.add(child);
-    return child;
-  }
-
-  /** Starts `claude-relay relay` and resolves once it printed the address it listens on. */
-  async relay(options: RelayStart): Promise<RelayProc> {
-    const args = [CLI, 'relay', '--port', String(options.port ?? 0), '--data', options.data];
-    if (options.backend === 'nats') {
-      args.push('--backend', 'nats', '--nats-url', options.natsUrl ?? NATS_URL);
-      if (options.natsPrefix) args.push('--nats-prefix', options.natsPrefix);
-    }
-    if (options.rateLimit !== undefined) args.push('--rate-limit', String(options.rateLimit));
-    if (options.leaseSeconds !== undefined) args.push('--lease-seconds', String(options.leaseSeconds));
-    const child = this.spawn(process.execPath, args);
-    const url = await waitFor('the relay to listen', () => {
-      if (!child.running) throw new Error(`relay exited: ${child.stderr.join('')}`);
-      return /listening on (http:\/\/\S+)/.exec(child.stdout.join(''))?.[1];
-    });
-    return { url, port: Number(new URL(url).port), child, log: () => child.stderr.join('') };
-  }
-
-  /** Starts `claude-relay serve` for one machine and connects an MCP client (initialize included). */
-  async serve(options: {
-    home: string;
-    name: string;
-    machine: string;
-    url?: string;
-    key?: string;
-    env?: Record<string, string>;
-  }): Promise<Served> {
-    const env = baseEnv({
-      RELAY_HOME: options.home,
-      RELAY_SESSION_NAME: options.name,
+/** Starts `claude-relay serve` as a session on `machine`, linked to the relay at `url` with `key`. */
+export function serveMachine(
+  options: ServeOptions & { home: string; name: string; machine: string; url?: string; key?: string },
+): Promise<Served> {
+  return serve({
+    ...options,
+    env: {
       RELAY_MACHINE_NAME: options.machine,
       RELAY_REMOTE_RETRY_MAX_MS: '500',
       ...(options.url === undefined ? {} : { RELAY_REMOTE_URL: options.url }),
       ...(options.key === undefined ? {} : { RELAY_API_KEY: options.key }),
       ...options.env,
-    });
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, 'serve'],
-      env,
-      cwd: options.home,
-      stderr: 'pipe',
-    });
-    const client = new Client({ name: 'remote-tests', version: '1.0.0' });
-    const stderr: string[] = [];
-    transport.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
-    try {
-      await client.connect(transport);
-    } catch (e) {
-      await transport.close().catch(() => {});
-      throw new Error(`serve ${options.name} did not start: ${String(e)}\n${stderr.join('')}`);
-    }
-    if (transport.pid === null) throw new Error('serve did not start');
-    const served = new Served(client, transport.pid, stderr);
-    this.served.add(served);
-    return served;
-  }
-
-  /** Runs one CLI command to its end. */
-  async cli(
-    args: readonly string[],
-    env: Record<string, string> = {},
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = this.spawn(process.execPath, [CLI, ...args], env);
-    const code = await new Promise<number | null>((resolve) =>
-      child.process.once('close', (c) => resolve(c)),
-    );
-    return { code, stdout: child.stdout.join(''), stderr: child.stderr.join('') };
-  }
-
-  async teardown(): Promise<void> {
-    await Promise.all([...this.served].map((s) => s.kill()));
-    await Promise.all([...this.children].map((c) => c.stop('SIGKILL')));
-    for (const fn of this.cleanups.reverse()) await fn().catch(() => {});
-    for (const d of this.dirs) await fs.rm(d, { recursive: true, force: true });
-    this.served.clear();
-    this.children.clear();
-    this.cleanups.length = 0;
-    this.dirs.clear();
-  }
+    },
+  });
 }
 
 /** Makes an API key for `machine` in a relay data directory, as `claude-relay relay keys add` does. */
@@ -240,7 +93,7 @@ export async function pollLines(served: Served, count: number, timeoutMs = 30_00
       const answer = await served.call('relay_poll');
       if (answer.isError) throw new Error(answer.text);
       lines.push(...answer.text.split('\n').filter((l) => l.startsWith('  [')));
-      return lines.length >= count ? true : undefined;
+      return lines.length >= count;
     },
     timeoutMs,
   );
@@ -252,13 +105,12 @@ export class PrivateNats {
   private child: Child | undefined;
 
   private constructor(
-    private readonly lab: Lab,
     readonly port: number,
     private readonly storeDir: string,
   ) {}
 
-  static async start(lab: Lab): Promise<PrivateNats> {
-    const nats = new PrivateNats(lab, await freePort(), await lab.dir('relay-nats-'));
+  static async start(): Promise<PrivateNats> {
+    const nats = new PrivateNats(await freePort(), await tempDir('relay-nats-'));
     await nats.restart();
     return nats;
   }
@@ -268,7 +120,7 @@ export class PrivateNats {
   }
 
   async restart(): Promise<void> {
-    const child = this.lab.spawn(NATS_SERVER, [
+    const child = spawnChild(NATS_SERVER, [
       '-js',
       '-a',
       '127.0.0.1',
@@ -279,8 +131,8 @@ export class PrivateNats {
     ]);
     this.child = child;
     await waitFor('NATS to be ready', () => {
-      if (!child.running) throw new Error(`nats-server exited: ${child.stderr.join('')}`);
-      return child.stderr.join('').includes('Server is ready') ? true : undefined;
+      if (!child.running) throw new Error(`nats-server exited: ${child.stderr()}`);
+      return child.stderr().includes('Server is ready');
     });
   }
 
