@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyRing } from '../../src/remote/keys.js';
 import { defer, tempDir } from '../support/cleanup.js';
 import { runCli } from '../support/processes.js';
-import { addKey, pollLines, type RelayProc, serveMachine, startRelay } from '../support/remote.js';
+import { addKey, pollLines, type RelayProc, serveAs, startRelay } from '../support/remote.js';
 import type { Served } from '../support/stdio.js';
 import { waitFor } from '../support/wait.js';
 import { FaultProxy } from './proxy.js';
@@ -32,12 +32,12 @@ async function world(options: { leaseSeconds?: number } = {}): Promise<World> {
 
 /** `api` on server-2, in a home of its own, reaching the relay through `url` (the relay, or a fault proxy). */
 async function startApi(w: World, url = w.relay.url): Promise<Served> {
-  return serveMachine({ home: await tempDir(), name: 'api', machine: 'server-2', url, key: w.serverKey });
+  return serveAs('api', url, w.serverKey);
 }
 
 /** `web` on the laptop, in the world's laptop home (so a restarted `web` finds its outbox again). */
 function startWeb(w: World, url = w.relay.url, key = w.laptopKey): Promise<Served> {
-  return serveMachine({ home: w.webHome, name: 'web', machine: 'laptop', url, key });
+  return serveAs('web', url, key, { home: w.webHome });
 }
 
 async function lists(served: Served, address: string): Promise<void> {
@@ -200,13 +200,7 @@ describe('remote relay faults', () => {
     expect(await outboxFiles(w.webHome, 'web')).toHaveLength(2);
     await web.close();
     const fresh = await addKey(w.data, 'laptop');
-    web = await serveMachine({
-      home: w.webHome,
-      name: 'web',
-      machine: 'laptop',
-      url: w.relay.url,
-      key: fresh,
-    });
+    web = await serveAs('web', w.relay.url, fresh, { home: w.webHome });
     const lines = await pollLines(api, 2);
     expect(lines.map((l) => l.replace(/#[a-z0-9]{6} /, ''))).toEqual([
       '  [info|laptop] From web: after the fix',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NatsBackend } from '../../src/remote/backends/nats.js';
 import { defer, tempDir } from '../support/cleanup.js';
 import { runCli } from '../support/processes.js';
-import { addKey, NATS_URL, pollLines, serveMachine, startRelay, uniquePrefix } from '../support/remote.js';
+import { addKey, NATS_URL, pollLines, serveAs, startRelay, uniquePrefix } from '../support/remote.js';
 import type { Served } from '../support/stdio.js';
 import { waitFor } from '../support/wait.js';
 
@@ -71,20 +71,8 @@ describe('across machines, over real stdio MCP', () => {
     const laptopKey = await addKey(data, 'laptop');
     const serverKey = await addKey(data, 'server-2');
     const relay = await startRelay({ data });
-    const web = await serveMachine({
-      home: await tempDir(),
-      name: 'web',
-      machine: 'laptop',
-      url: relay.url,
-      key: laptopKey,
-    });
-    const api = await serveMachine({
-      home: await tempDir(),
-      name: 'api',
-      machine: 'server-2',
-      url: relay.url,
-      key: serverKey,
-    });
+    const web = await serveAs('web', relay.url, laptopKey);
+    const api = await serveAs('api', relay.url, serverKey);
     await exchange(web, api);
 
     const status = await runCli(['status'], {
@@ -119,20 +107,8 @@ describe('across machines, over real stdio MCP', () => {
     ]);
     const [one, two] = relays;
     if (!one || !two) throw new Error('relays did not start');
-    const web = await serveMachine({
-      home: await tempDir(),
-      name: 'web',
-      machine: 'laptop',
-      url: one.url,
-      key: laptopKey,
-    });
-    const api = await serveMachine({
-      home: await tempDir(),
-      name: 'api',
-      machine: 'server-2',
-      url: two.url,
-      key: serverKey,
-    });
+    const web = await serveAs('web', one.url, laptopKey);
+    const api = await serveAs('api', two.url, serverKey);
     await exchange(web, api);
   });
 });

@@ -7,7 +7,7 @@ import {
   PrivateNats,
   pollLines,
   type RelayProc,
-  serveMachine,
+  serveAs,
   startRelay,
   uniquePrefix,
 } from '../support/remote.js';
@@ -112,22 +112,8 @@ describe('relay servers on NATS', () => {
     const [one, two] = await Promise.all([startRelay(opts), startRelay(opts)]);
     if (!one || !two) throw new Error('relays did not start');
     const fast = { RELAY_REMOTE_TIMEOUT_MS: '1500' };
-    const web = await serveMachine({
-      home: await tempDir(),
-      name: 'web',
-      machine: 'laptop',
-      url: one.url,
-      key: laptopKey,
-      env: fast,
-    });
-    const apiSession = await serveMachine({
-      home: await tempDir(),
-      name: 'api',
-      machine: 'server-2',
-      url: two.url,
-      key: serverKey,
-      env: fast,
-    });
+    const web = await serveAs('web', one.url, laptopKey, { env: fast });
+    const apiSession = await serveAs('api', two.url, serverKey, { env: fast });
     await waitFor('server-2:api to be listed', async () =>
       (await web.call('relay_sessions')).text.includes('- server-2:api — ') ? true : undefined,
     );

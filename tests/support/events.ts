@@ -52,13 +52,15 @@ export function expired(key: string, to = 'bob', atMs = T0): ExpiredEvent {
   return { v: 1, kind: 'expired', key, to, atMs, reason: 'ttl' };
 }
 
+/** What a heartbeat and a left of the same instance share: who, and when (from the key-like `at`). */
+function ofInstance(at: string) {
+  return { v: 1, name: 'api', instance: 'aaaaaaaa', atMs: Number(at.slice(0, 13)) } as const;
+}
+
 export function heartbeat(over: Partial<HeartbeatEvent> & { at: string }): HeartbeatEvent {
   return {
-    v: 1,
+    ...ofInstance(over.at),
     kind: 'heartbeat',
-    name: 'api',
-    instance: 'aaaaaaaa',
-    atMs: Number(over.at.slice(0, 13)),
     pid: 100,
     cwd: '/home/u/api',
     machine: 'box',
@@ -70,11 +72,8 @@ export function heartbeat(over: Partial<HeartbeatEvent> & { at: string }): Heart
 
 export function left(over: Partial<LeftEvent> & { at: string }): LeftEvent {
   return {
-    v: 1,
+    ...ofInstance(over.at),
     kind: 'left',
-    name: 'api',
-    instance: 'aaaaaaaa',
-    atMs: Number(over.at.slice(0, 13)),
     reason: 'exit',
     ...over,
   };

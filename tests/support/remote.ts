@@ -79,6 +79,27 @@ export function serveMachine(
   });
 }
 
+/** The machine each of the remote tests' two sessions runs on. */
+const MACHINE_OF = { web: 'laptop', api: 'server-2' } as const;
+
+/** `web` (on laptop) or `api` (on server-2) linked to the relay at `url` with `key`, in a fresh home unless given. */
+export async function serveAs(
+  name: keyof typeof MACHINE_OF,
+  url: string,
+  key: string,
+  options: { home?: string; env?: Record<string, string> } = {},
+): Promise<Served> {
+  const home = options.home ?? (await tempDir());
+  return serveMachine({
+    home,
+    name,
+    machine: MACHINE_OF[name],
+    url,
+    key,
+    ...(options.env ? { env: options.env } : {}),
+  });
+}
+
 /** Makes an API key for `machine` in a relay data directory, as `claude-relay relay keys add` does. */
 export async function addKey(data: string, machine: string): Promise<string> {
   return (await KeyRing.inDataDir(data).add(machine)).key;
