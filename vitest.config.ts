@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
-    reporters: ['default', './tests/summary-reporter.ts'],
+    reporters: ['default', './tests/support/summary-reporter.ts'],
     // Multi-process and end-to-end tests spawn real servers; two cores are shared with them.
     pool: 'forks',
     maxWorkers: 2,

@@ -1,3 +1,4 @@
+import { ChannelNotificationSchema } from '../tests/support/stdio.js';
 import { type BenchContext, reps } from './context.js';
 import type { Figure } from './figures.js';
 import { callOk, type Served } from './stdio.js';
@@ -8,7 +9,6 @@ import { BODIES, SENDER } from './tokens.js';
  * Channel push (Claude Code's `notifications/claude/channel`), seen from a real MCP client: what a pushed
  * message and a notice cost the model as Claude Code shows them, and what arrives while nothing happens.
  */
-export const CHANNEL_METHOD = 'notifications/claude/channel';
 const BODY = BODIES[0];
 
 export interface Channel {
@@ -31,16 +31,11 @@ export function channelInbox(served: Served): {
 } {
   const received: Channel[] = [];
   const waiters: Array<(n: Channel) => void> = [];
-  served.client.fallbackNotificationHandler = async (n) => {
-    if (n.method !== CHANNEL_METHOD) return;
-    const params = (n.params ?? {}) as { content?: unknown; meta?: unknown };
-    const channel = {
-      content: String(params.content ?? ''),
-      meta: (params.meta ?? {}) as Record<string, string>,
-    };
+  served.client.setNotificationHandler(ChannelNotificationSchema, (n) => {
+    const channel = { content: n.params.content, meta: n.params.meta ?? {} };
     received.push(channel);
     waiters.shift()?.(channel);
-  };
+  });
   const next = (timeoutMs: number) =>
     new Promise<Channel>((resolve, reject) => {
       const timer = setTimeout(

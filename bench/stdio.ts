@@ -1,21 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CLI } from '../tests/support/paths.js';
+import {
+  type Served as StdioServed,
+  startStdio as startChild,
+  type ToolAnswer,
+} from '../tests/support/stdio.js';
 import { track, untrack } from './children.js';
 
-/** The built CLI and the minimal comparison server, next to this file in dist/. */
-export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** The built CLI, and the minimal comparison server next to this file in dist/. */
+export { CLI };
 export const MINIMAL_SERVER = fileURLToPath(new URL('./fixtures/minimal-server.js', import.meta.url));
 
-/** A running stdio MCP server with a connected client. */
-export interface Served {
-  readonly client: Client;
-  readonly pid: number;
-  /** What the server wrote to stderr, for error messages. */
-  readonly stderr: () => string;
-  close(): Promise<void>;
-}
+/** A running stdio MCP server with a connected client (the tests' harness), its pid tracked until closed. */
+export type Served = StdioServed;
+export type Answer = ToolAnswer;
 
 export interface StartOptions {
   readonly args: readonly string[];
@@ -25,37 +24,16 @@ export interface StartOptions {
 
 /** Spawns `node <args>` and connects an MCP client over its stdio (spawn + initialize). */
 export async function startStdio(options: StartOptions): Promise<Served> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [...options.args],
+  const served = await startChild({
+    args: options.args,
     env: options.env ?? {},
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    stderr: 'pipe',
+    clientName: 'claude-relay-bench',
   });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    if (stderr.length < 20_000) stderr += chunk.toString('utf8');
-  });
-  const client = new Client({ name: 'claude-relay-bench', version: '1' });
-  try {
-    await client.connect(transport);
-  } catch (e) {
-    await client.close().catch(() => {});
-    throw new Error(`could not start node ${options.args.join(' ')}: ${String(e)}\n${stderr}`);
-  }
-  const pid = transport.pid;
-  if (pid === null) throw new Error(`node ${options.args.join(' ')} has no pid after connecting`);
-  track(pid);
-  return {
-    client,
-    pid,
-    stderr: () => stderr,
-    // The SDK's close ends stdin, then escalates to SIGTERM and SIGKILL; serve leaves the relay on EOF.
-    async close() {
-      await client.close();
-      untrack(pid);
-    },
-  };
+  track(served.pid);
+  // The SDK's close ends stdin, then escalates to SIGTERM and SIGKILL; serve leaves the relay on EOF.
+  void served.exit.then(() => untrack(served.pid));
+  return served;
 }
 
 export interface ServeOptions {
@@ -84,23 +62,9 @@ export function startServe(options: ServeOptions): Promise<Served> {
   });
 }
 
-export interface Answer {
-  readonly text: string;
-  readonly isError: boolean;
-}
-
 /** Calls a tool and returns its text as the model reads it (the text blocks, joined). */
-export async function call(
-  served: Served,
-  tool: string,
-  args: Record<string, unknown> = {},
-): Promise<Answer> {
-  const result = await served.client.callTool({ name: tool, arguments: args });
-  const content = Array.isArray(result.content) ? result.content : [];
-  const text = content
-    .map((block: { type?: string; text?: string }) => (block.type === 'text' ? (block.text ?? '') : ''))
-    .join('\n');
-  return { text, isError: result.isError === true };
+export function call(served: Served, tool: string, args: Record<string, unknown> = {}): Promise<Answer> {
+  return served.call(tool, args);
 }
 
 /** Like `call`, but a tool error is a bench failure. */

@@ -1,6 +1,6 @@
 import { NatsBackend } from '../../src/remote/backends/nats.js';
+import { NATS_URL, uniquePrefix } from '../support/remote.js';
 import { backendContract } from './contract.js';
-import { NATS_URL, uniquePrefix } from './helpers.js';
 
 // Each test gets its own stream and bucket names on the shared NATS server, and removes them after.
 backendContract('nats (JetStream)', async ({ leaseMs }) => {

@@ -1,16 +1,18 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KeyRing } from '../../src/remote/keys.js';
-import { addKey, Lab, pollLines, type RelayProc, type Served, waitFor } from './helpers.js';
+import { defer, tempDir } from '../support/cleanup.js';
+import { runCli } from '../support/processes.js';
+import { addKey, pollLines, type RelayProc, serveAs, startRelay } from '../support/remote.js';
+import type { Served } from '../support/stdio.js';
+import { waitFor } from '../support/wait.js';
 import { FaultProxy } from './proxy.js';
 
 /**
  * The fault list of the remote relay, with real relay processes, real `serve` processes and a fault proxy,
  * all on 127.0.0.1: nothing lost, nothing delivered twice, every refusal a clear answer.
  */
-const lab = new Lab();
-afterEach(() => lab.teardown());
 
 interface World {
   data: string;
@@ -21,21 +23,21 @@ interface World {
 }
 
 async function world(options: { leaseSeconds?: number } = {}): Promise<World> {
-  const data = await lab.dir();
+  const data = await tempDir();
   const laptopKey = await addKey(data, 'laptop');
   const serverKey = await addKey(data, 'server-2');
-  const relay = await lab.relay({ data, ...options });
-  return { data, laptopKey, serverKey, webHome: await lab.dir(), relay };
+  const relay = await startRelay({ data, ...options });
+  return { data, laptopKey, serverKey, webHome: await tempDir(), relay };
 }
 
 /** `api` on server-2, in a home of its own, reaching the relay through `url` (the relay, or a fault proxy). */
 async function startApi(w: World, url = w.relay.url): Promise<Served> {
-  return lab.serve({ home: await lab.dir(), name: 'api', machine: 'server-2', url, key: w.serverKey });
+  return serveAs('api', url, w.serverKey);
 }
 
 /** `web` on the laptop, in the world's laptop home (so a restarted `web` finds its outbox again). */
 function startWeb(w: World, url = w.relay.url, key = w.laptopKey): Promise<Served> {
-  return lab.serve({ home: w.webHome, name: 'web', machine: 'laptop', url, key });
+  return serveAs('web', url, key, { home: w.webHome });
 }
 
 async function lists(served: Served, address: string): Promise<void> {
@@ -73,11 +75,13 @@ describe('remote relay faults', () => {
     const id = QUEUED.exec(sent.text)?.[1];
     expect(id, sent.text).toBeDefined();
     expect(await outboxFiles(w.webHome, 'web')).toHaveLength(1);
-    const status = await lab.cli(['status'], {
-      RELAY_HOME: w.webHome,
-      RELAY_MACHINE_NAME: 'laptop',
-      RELAY_REMOTE_URL: w.relay.url,
-      RELAY_API_KEY: w.laptopKey,
+    const status = await runCli(['status'], {
+      env: {
+        RELAY_HOME: w.webHome,
+        RELAY_MACHINE_NAME: 'laptop',
+        RELAY_REMOTE_URL: w.relay.url,
+        RELAY_API_KEY: w.laptopKey,
+      },
     });
     expect(status.stdout).toContain(`remote relay: ${w.relay.url} unreachable`);
     expect(status.stdout).toContain('1 send(s) waiting in the outbox');
@@ -85,7 +89,7 @@ describe('remote relay faults', () => {
     // The sender dies with the send still waiting: the outbox is in its log, so a new server sends it.
     await web.kill();
     web = await startWeb(w);
-    await lab.relay({ data: w.data, port: w.relay.port });
+    await startRelay({ data: w.data, port: w.relay.port });
 
     expect(await pollLines(api, 1)).toEqual([`  [request|laptop] From web: #${id} deploy when green`]);
     await waitFor('the outbox to empty', async () =>
@@ -100,7 +104,7 @@ describe('remote relay faults', () => {
   it('INV-REMOTE-ONCE: the answer to a send is lost after the relay stored it: the retry with the same key is not stored twice', async () => {
     const w = await world();
     const proxy = await FaultProxy.start(w.relay.url);
-    lab.onTeardown(() => proxy.stop());
+    defer(() => proxy.stop());
     const api = await startApi(w);
     const web = await startWeb(w, proxy.url);
     await lists(web, 'server-2:api');
@@ -127,7 +131,7 @@ describe('remote relay faults', () => {
   it('INV-REMOTE-ONCE / INV-REMOTE-ORDER: the relay restarted in the middle of a long-poll: nothing lost, nothing doubled, order kept', async () => {
     const w = await world();
     const proxy = await FaultProxy.start(w.relay.url);
-    lab.onTeardown(() => proxy.stop());
+    defer(() => proxy.stop());
     const api = await startApi(w, proxy.url);
     const web = await startWeb(w);
     await lists(web, 'server-2:api');
@@ -139,7 +143,7 @@ describe('remote relay faults', () => {
     await waitFor('the cut long-poll to end', () =>
       proxy.count('POST', pollPath, 'relay-down') > 0 ? true : undefined,
     );
-    await lab.relay({ data: w.data, port: w.relay.port });
+    await startRelay({ data: w.data, port: w.relay.port });
 
     const ids: string[] = [];
     for (const n of [1, 2, 3]) {
@@ -155,7 +159,7 @@ describe('remote relay faults', () => {
   it('INV-REMOTE-ONCE: polled messages whose ack never reached the relay are handed out again, and shown once', async () => {
     const w = await world({ leaseSeconds: 1 });
     const proxy = await FaultProxy.start(w.relay.url);
-    lab.onTeardown(() => proxy.stop());
+    defer(() => proxy.stop());
     const ackPath = /\/v1\/sessions\/server-2\/api\/ack$/;
     proxy.inject('POST', ackPath, 'cut');
     const api = await startApi(w, proxy.url);
@@ -196,7 +200,7 @@ describe('remote relay faults', () => {
     expect(await outboxFiles(w.webHome, 'web')).toHaveLength(2);
     await web.close();
     const fresh = await addKey(w.data, 'laptop');
-    web = await lab.serve({ home: w.webHome, name: 'web', machine: 'laptop', url: w.relay.url, key: fresh });
+    web = await serveAs('web', w.relay.url, fresh, { home: w.webHome });
     const lines = await pollLines(api, 2);
     expect(lines.map((l) => l.replace(/#[a-z0-9]{6} /, ''))).toEqual([
       '  [info|laptop] From web: after the fix',
@@ -219,7 +223,7 @@ describe('remote relay faults', () => {
     const queued = await web.call('relay_send', { to: 'server-2:ghost', message: 'anyone?' });
     const id = /^Queued #([a-z0-9]{6}) for server-2:ghost/.exec(queued.text)?.[1];
     expect(id, queued.text).toBeDefined();
-    await lab.relay({ data: w.data, port: w.relay.port });
+    await startRelay({ data: w.data, port: w.relay.port });
     const [notice] = await pollLines(web, 1);
     expect(notice).toMatch(
       new RegExp(

@@ -1,14 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NatsBackend } from '../../src/remote/backends/nats.js';
-import { addKey, Lab, NATS_URL, pollLines, type Served, uniquePrefix, waitFor } from './helpers.js';
+import { defer, tempDir } from '../support/cleanup.js';
+import { runCli } from '../support/processes.js';
+import { addKey, NATS_URL, pollLines, serveAs, startRelay, uniquePrefix } from '../support/remote.js';
+import type { Served } from '../support/stdio.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Done as a new user would: two machines, simulated by two `serve` processes with their own
  * RELAY_MACHINE_NAME and RELAY_HOME, talk over real stdio MCP through `claude-relay relay`: first one relay
  * on the embedded log, then two relays sharing NATS JetStream, each machine on its own relay.
  */
-const lab = new Lab();
-afterEach(() => lab.teardown());
 
 async function sessionsOf(served: Served): Promise<string> {
   const answer = await served.call('relay_sessions');
@@ -65,44 +67,34 @@ async function exchange(web: Served, api: Served): Promise<void> {
 
 describe('across machines, over real stdio MCP', () => {
   it('INV-REMOTE-ONCE: two machines exchange a request and its response through one relay (embedded)', async () => {
-    const data = await lab.dir();
+    const data = await tempDir();
     const laptopKey = await addKey(data, 'laptop');
     const serverKey = await addKey(data, 'server-2');
-    const relay = await lab.relay({ data });
-    const web = await lab.serve({
-      home: await lab.dir(),
-      name: 'web',
-      machine: 'laptop',
-      url: relay.url,
-      key: laptopKey,
-    });
-    const api = await lab.serve({
-      home: await lab.dir(),
-      name: 'api',
-      machine: 'server-2',
-      url: relay.url,
-      key: serverKey,
-    });
+    const relay = await startRelay({ data });
+    const web = await serveAs('web', relay.url, laptopKey);
+    const api = await serveAs('api', relay.url, serverKey);
     await exchange(web, api);
 
-    const status = await lab.cli(['status'], {
-      RELAY_HOME: await lab.dir(),
-      RELAY_MACHINE_NAME: 'laptop',
-      RELAY_REMOTE_URL: relay.url,
-      RELAY_API_KEY: laptopKey,
+    const status = await runCli(['status'], {
+      env: {
+        RELAY_HOME: await tempDir(),
+        RELAY_MACHINE_NAME: 'laptop',
+        RELAY_REMOTE_URL: relay.url,
+        RELAY_API_KEY: laptopKey,
+      },
     });
     expect(status.stdout).toContain(`remote relay: ${relay.url} reachable (version `);
     expect(status.stdout).toContain('0 send(s) waiting in the outbox');
-    for (const text of [relay.log(), status.stdout, status.stderr, ...web.stderr, ...api.stderr]) {
+    for (const text of [relay.log(), status.stdout, status.stderr, web.stderr(), api.stderr()]) {
       expect(text).not.toContain(laptopKey);
       expect(text).not.toContain(serverKey);
     }
   });
 
   it('INV-REMOTE-ONCE: the same through two relays sharing NATS JetStream, one per machine', async () => {
-    const data = await lab.dir();
+    const data = await tempDir();
     const prefix = uniquePrefix();
-    lab.onTeardown(async () => {
+    defer(async () => {
       const b = await NatsBackend.open({ url: NATS_URL, prefix, liveWindowMs: 120_000, leaseMs: 30_000 });
       await b.destroy();
       await b.close();
@@ -110,25 +102,13 @@ describe('across machines, over real stdio MCP', () => {
     const laptopKey = await addKey(data, 'laptop');
     const serverKey = await addKey(data, 'server-2');
     const relays = await Promise.all([
-      lab.relay({ data, backend: 'nats', natsPrefix: prefix }),
-      lab.relay({ data, backend: 'nats', natsPrefix: prefix }),
+      startRelay({ data, backend: 'nats', natsPrefix: prefix }),
+      startRelay({ data, backend: 'nats', natsPrefix: prefix }),
     ]);
     const [one, two] = relays;
     if (!one || !two) throw new Error('relays did not start');
-    const web = await lab.serve({
-      home: await lab.dir(),
-      name: 'web',
-      machine: 'laptop',
-      url: one.url,
-      key: laptopKey,
-    });
-    const api = await lab.serve({
-      home: await lab.dir(),
-      name: 'api',
-      machine: 'server-2',
-      url: two.url,
-      key: serverKey,
-    });
+    const web = await serveAs('web', one.url, laptopKey);
+    const api = await serveAs('api', two.url, serverKey);
     await exchange(web, api);
   });
 });

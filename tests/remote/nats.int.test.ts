@@ -1,22 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NatsBackend } from '../../src/remote/backends/nats.js';
+import { defer, tempDir } from '../support/cleanup.js';
 import {
   addKey,
-  Lab,
   NATS_URL,
   PrivateNats,
   pollLines,
   type RelayProc,
+  serveAs,
+  startRelay,
   uniquePrefix,
-  waitFor,
-} from './helpers.js';
+} from '../support/remote.js';
+import { waitFor } from '../support/wait.js';
 
 /** Several relay servers on one NATS JetStream, as real processes: they must behave as one relay. */
-const lab = new Lab();
-afterEach(() => lab.teardown());
 
 function dropAfter(url: string, prefix: string): void {
-  lab.onTeardown(async () => {
+  defer(async () => {
     const b = await NatsBackend.open({ url, prefix, liveWindowMs: 120_000, leaseMs: 30_000 });
     await b.destroy();
     await b.close();
@@ -54,14 +54,14 @@ function wireMessage() {
 
 describe('relay servers on NATS', () => {
   it('INV-REMOTE-ONCE / INV-REMOTE-PRESENCE: concurrent polls of one inbox through two relay servers on one NATS get each message once', async () => {
-    const data = await lab.dir();
+    const data = await tempDir();
     const prefix = uniquePrefix();
     dropAfter(NATS_URL, prefix);
     const laptopKey = await addKey(data, 'laptop');
     const serverKey = await addKey(data, 'server-2');
     const [a, b] = await Promise.all([
-      lab.relay({ data, backend: 'nats', natsPrefix: prefix }),
-      lab.relay({ data, backend: 'nats', natsPrefix: prefix }),
+      startRelay({ data, backend: 'nats', natsPrefix: prefix }),
+      startRelay({ data, backend: 'nats', natsPrefix: prefix }),
     ]);
     if (!a || !b) throw new Error('relays did not start');
     const beat = { instance: 'abcd1234', pid: 1, cwd: '/srv/api', startedAt: 1 };
@@ -104,30 +104,16 @@ describe('relay servers on NATS', () => {
   });
 
   it('INV-REMOTE-OUTBOX: NATS restarted while two relays run: health says so, sends wait, then arrive once', async () => {
-    const nats = await PrivateNats.start(lab);
-    const data = await lab.dir();
+    const nats = await PrivateNats.start();
+    const data = await tempDir();
     const laptopKey = await addKey(data, 'laptop');
     const serverKey = await addKey(data, 'server-2');
     const opts = { data, backend: 'nats' as const, natsUrl: nats.url };
-    const [one, two] = await Promise.all([lab.relay(opts), lab.relay(opts)]);
+    const [one, two] = await Promise.all([startRelay(opts), startRelay(opts)]);
     if (!one || !two) throw new Error('relays did not start');
     const fast = { RELAY_REMOTE_TIMEOUT_MS: '1500' };
-    const web = await lab.serve({
-      home: await lab.dir(),
-      name: 'web',
-      machine: 'laptop',
-      url: one.url,
-      key: laptopKey,
-      env: fast,
-    });
-    const apiSession = await lab.serve({
-      home: await lab.dir(),
-      name: 'api',
-      machine: 'server-2',
-      url: two.url,
-      key: serverKey,
-      env: fast,
-    });
+    const web = await serveAs('web', one.url, laptopKey, { env: fast });
+    const apiSession = await serveAs('api', two.url, serverKey, { env: fast });
     await waitFor('server-2:api to be listed', async () =>
       (await web.call('relay_sessions')).text.includes('- server-2:api — ') ? true : undefined,
     );

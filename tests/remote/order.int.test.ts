@@ -7,7 +7,7 @@ import { RelaySession } from '../../src/relay/serve-session.js';
 import { EmbeddedBackend } from '../../src/remote/backends/embedded.js';
 import { KeyRing } from '../../src/remote/keys.js';
 import { RelayServer } from '../../src/remote/server.js';
-import { waitFor } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 /** Two machines' sessions in this process, a real relay server on 127.0.0.1 between them. */
 const cleanups: (() => Promise<void>)[] = [];
