@@ -71,7 +71,8 @@ export function buildProgram(): Command {
 
   program
     .command('hook')
-    .description('deliver unread messages from a Claude Code hook (reads the hook event JSON on stdin)')
+    .description('deliver unread messages from a client hook (reads the hook event JSON on stdin)')
+    .option('--client <client>', 'claude | codex | gemini | cursor (default: told from the event)')
     .action(lazy(() => import('./commands/hook.js')));
 
   program
@@ -96,7 +97,7 @@ export function buildProgram(): Command {
       .description(what)
       .option('--client <client>', 'claude | codex | gemini | cursor', 'claude')
       .option('--scope <scope>', 'user (your home) | project (this directory)', 'user')
-      .option('--no-hooks', 'Claude Code: register the server only, no hooks')
+      .option('--no-hooks', 'register the server only, no hooks')
       .option('--dry-run', 'print the changes without writing them')
       .option('--command <cmd>', 'how to run claude-relay (default: this very command)')
       .option('--name <name>', 'the server name in the client', 'relay')

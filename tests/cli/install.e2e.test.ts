@@ -56,6 +56,24 @@ async function readJson(file: string): Promise<Record<string, unknown>> {
 
 const SERVER = { command: 'claude-relay', args: ['serve'] };
 const HOOK = 'claude-relay hook';
+const hookOf = (client: string) => `${HOOK} --client ${client}`;
+const CODEX_HOOKS = { events: HOOK_EVENTS, command: hookOf('codex') };
+const GEMINI_EVENTS = ['SessionStart', 'BeforeAgent', 'AfterTool'];
+
+/** A Claude-shaped hooks file (Codex): ours on every event, the user's kept as they were. */
+async function checkHooks(
+  file: string,
+  want: { events: readonly string[]; command: string },
+  pre: boolean,
+): Promise<void> {
+  const config = (await readJson(file)) as typeof OTHER_HOOKS & { hooks: Record<string, unknown[]> };
+  const ours = { hooks: [{ type: 'command', command: want.command }] };
+  if (!pre) return expect(config).toEqual({ hooks: Object.fromEntries(want.events.map((e) => [e, [ours]])) });
+  for (const event of want.events) expect(config.hooks[event]).toContainEqual(ours);
+  expect(config.hooks.Stop).toEqual([...OTHER_HOOKS.hooks.Stop, ours]);
+  expect(config.hooks.PreToolUse).toEqual(OTHER_HOOKS.hooks.PreToolUse);
+  expect(config.model).toBe('opus');
+}
 
 /** Per client: the files install edits, content that was there before, and a check of the result. */
 interface ClientCase {
@@ -130,22 +148,67 @@ const CASES: Record<string, ClientCase> = {
     },
   },
   codex: {
-    files: (base) => [path.join(base, '.codex', 'config.toml')],
+    files: (base) => [path.join(base, '.codex', 'config.toml'), path.join(base, '.codex', 'hooks.json')],
     existing: (base) => ({
       [path.join(base, '.codex', 'config.toml')]:
         'model = "o3"  # a comment kept as is\n\n[mcp_servers.other]\ncommand = "other-mcp"\nargs = []',
+      [path.join(base, '.codex', 'hooks.json')]: `${JSON.stringify(OTHER_HOOKS, null, 1)}\n`,
     }),
     check: async (base, _d, _scope, pre) => {
       const text = await fs.readFile(path.join(base, '.codex', 'config.toml'), 'utf8');
       const block = '[mcp_servers.relay]\ncommand = "claude-relay"\nargs = ["serve"]\n';
+      await checkHooks(path.join(base, '.codex', 'hooks.json'), CODEX_HOOKS, pre);
       if (!pre) return expect(text).toBe(block);
       expect(text).toContain(block);
       expect(text.startsWith('model = "o3"  # a comment kept as is\n\n[mcp_servers.other]\n')).toBe(true);
       expect(text.match(/^\[mcp_servers\.relay\]$/gm)).toHaveLength(1);
     },
   },
-  gemini: jsonClient('.gemini', 'settings.json'),
-  cursor: jsonClient('.cursor', 'mcp.json'),
+  gemini: {
+    ...jsonClient('.gemini', 'settings.json'),
+    check: async (base, _d, _scope, pre) => {
+      const file = path.join(base, '.gemini', 'settings.json');
+      const { hooks, ...config } = await readJson(file);
+      expect(hooks).toEqual(
+        Object.fromEntries(
+          GEMINI_EVENTS.map((e) => [e, [{ hooks: [{ type: 'command', command: hookOf('gemini') }] }]]),
+        ),
+      );
+      if (!pre) return expect(config).toEqual({ mcpServers: { relay: SERVER } });
+      expect(config).toEqual({ theme: 'Dracula', mcpServers: { other: { command: 'x' }, relay: SERVER } });
+    },
+  },
+  cursor: {
+    ...jsonClient('.cursor', 'mcp.json'),
+    files: (base) => [path.join(base, '.cursor', 'mcp.json'), path.join(base, '.cursor', 'hooks.json')],
+    existing: (base, d, scope) => ({
+      ...jsonClient('.cursor', 'mcp.json').existing(base, d, scope),
+      [path.join(base, '.cursor', 'hooks.json')]: JSON.stringify({
+        version: 1,
+        hooks: { stop: [{ command: './notify.sh' }], beforeShellExecution: [{ command: './guard.sh' }] },
+      }),
+    }),
+    check: async (base, d, scope, pre) => {
+      await jsonClient('.cursor', 'mcp.json').check(base, d, scope, pre);
+      const hooks = await readJson(path.join(base, '.cursor', 'hooks.json'));
+      const ours = { command: hookOf('cursor') };
+      if (!pre) {
+        return expect(hooks).toEqual({
+          version: 1,
+          hooks: { sessionStart: [ours], postToolUse: [ours], stop: [ours] },
+        });
+      }
+      expect(hooks).toEqual({
+        version: 1,
+        hooks: {
+          stop: [{ command: './notify.sh' }, ours],
+          beforeShellExecution: [{ command: './guard.sh' }],
+          sessionStart: [ours],
+          postToolUse: [ours],
+        },
+      });
+    },
+  },
 };
 
 function caseOf(client: string): ClientCase {

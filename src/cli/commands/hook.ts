@@ -1,6 +1,13 @@
 import type { SentEvent } from '../../log/events.js';
 import { formatPoll, type Waiting } from '../../mcp/format.js';
 import { loadConfig } from '../../relay/config.js';
+import {
+  canonicalEvent,
+  detectClient,
+  HOOK_CLIENTS,
+  hookOutput,
+  isHookClient,
+} from '../../relay/hook-clients.js';
 import { canDeliver, mayHaveMail } from '../../relay/hook-precheck.js';
 import { ancestorsOf } from '../../relay/process-tree.js';
 import { logError, logProblem } from '../log.js';
@@ -17,17 +24,24 @@ export function formatForModel(messages: readonly SentEvent[], waiting: Waiting)
 }
 
 /**
- * `claude-relay hook`: run by Claude Code on UserPromptSubmit, SessionStart, PostToolUse and Stop, with
- * the event as JSON on stdin. Prints hook JSON when mail waits, and nothing at all otherwise. A hook that
- * fails can block the user, so every failure is reported on stderr and the exit code is still 0. Only
- * light modules are loaded until a message may be waiting; the schemas and the store come after.
+ * `claude-relay hook`: run by a client (Claude Code, Codex CLI, Gemini CLI, Cursor: `--client`, else told
+ * from the event) on its session start, prompt, tool call and stop events, with the event as JSON on stdin.
+ * Prints the client's hook JSON when mail waits, and nothing at all otherwise. A hook that fails can block
+ * the user, so every failure is reported on stderr and the exit code is still 0. Only light modules are
+ * loaded until a message may be waiting; the schemas and the store come after.
  */
-export async function run(): Promise<number> {
+export async function run(flags: { client?: string } = {}): Promise<number> {
   try {
+    if (flags.client !== undefined && !isHookClient(flags.client)) {
+      process.stderr.write(
+        `claude-relay hook: --client must be one of ${HOOK_CLIENTS.join(', ')}, got ${JSON.stringify(flags.client)}; delivering nothing.\n`,
+      );
+      return 0;
+    }
     const raw = await readStdin();
-    let json: { hook_event_name?: unknown; cwd?: unknown; stop_hook_active?: unknown };
+    let payload: Record<string, unknown>;
     try {
-      json = JSON.parse(raw) as typeof json;
+      payload = JSON.parse(raw) as typeof payload;
     } catch {
       const got = raw.trim() === '' ? 'got none' : `got ${JSON.stringify(raw.trim().slice(0, 40))}`;
       process.stderr.write(
@@ -35,12 +49,15 @@ export async function run(): Promise<number> {
       );
       return 0;
     }
-    if (typeof json?.hook_event_name !== 'string') {
+    if (typeof payload?.hook_event_name !== 'string') {
       process.stderr.write(
         'claude-relay hook: the event on stdin has no "hook_event_name"; run this only as a client hook.\n',
       );
       return 0;
     }
+    const client = flags.client ?? detectClient(payload);
+    const clientEvent = payload.hook_event_name as string;
+    const json = { ...payload, ...canonicalEvent(client, payload) };
     if (!canDeliver(json)) return 0;
     const cwd = typeof json.cwd === 'string' ? json.cwd : undefined;
     const config = loadConfig(process.env, cwd ?? process.cwd());
@@ -65,7 +82,9 @@ export async function run(): Promise<number> {
     const probe = createContext({ config, onProblem: logProblem });
     const name = findSessionName(await listLiveSessions(probe), ancestors, config, event.cwd);
     const ctx = createContext({ config, name, onProblem: logProblem });
-    const delivery = await deliverByHook(ctx, event, formatForModel);
+    const delivery = await deliverByHook(ctx, event, formatForModel, (_name, stop, text) =>
+      hookOutput(client, clientEvent, stop, text),
+    );
     if (!delivery?.output) return 0;
     // Consumed only once the JSON has reached the pipe: a hook killed before that leaves the message leased
     // by a dead pid, and the next take returns it.

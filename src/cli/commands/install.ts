@@ -27,6 +27,14 @@ function check(flags: InstallFlags): { client: Client; scope: Scope } {
   return { client: flags.client as Client, scope: flags.scope };
 }
 
+const NEXT_STEP: Record<Client, string> = {
+  claude: 'Start a new Claude Code session to load the relay tools.\n',
+  codex:
+    "Start a new Codex session and trust the relay hooks when it asks (/hooks); a project's hooks run only in a trusted project.\n",
+  gemini: 'Start a new Gemini CLI session to load the relay tools and hooks.\n',
+  cursor: 'Open a new Cursor agent chat to load the relay tools and hooks.\n',
+};
+
 /** `claude-relay install` / `uninstall`: registers (or unregisters) the server and its hooks with a client. */
 export async function runInstall(flags: InstallFlags, uninstalling: boolean): Promise<number> {
   let checked: { client: Client; scope: Scope };
@@ -39,11 +47,12 @@ export async function runInstall(flags: InstallFlags, uninstalling: boolean): Pr
   const command = flags.command === undefined ? currentCommand() : flags.command.split(' ').filter(Boolean);
   const targets = targetsFor({
     ...checked,
-    hooks: flags.hooks && checked.client === 'claude',
+    hooks: flags.hooks,
     command,
     home: process.env.HOME ?? defaultHome(),
     cwd: process.cwd(),
     name: flags.name,
+    env: process.env,
   });
   let changes: Awaited<ReturnType<typeof planInstall>>;
   try {
@@ -72,9 +81,7 @@ export async function runInstall(flags: InstallFlags, uninstalling: boolean): Pr
       ? `dry run: nothing was written (${verb} would change ${changes.length} file(s)).\n`
       : `${verb}ed: ${changes.length} file(s) changed.\n`,
   );
-  if (!uninstalling && !flags.dryRun && checked.client === 'claude') {
-    process.stdout.write('Start a new Claude Code session to load the relay tools.\n');
-  }
+  if (!uninstalling && !flags.dryRun) process.stdout.write(NEXT_STEP[checked.client]);
   return 0;
 }
 

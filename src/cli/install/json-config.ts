@@ -39,19 +39,28 @@ export function withoutServer(config: Json, name: string): Json {
   return Object.keys(rest).length === 0 ? others : { ...others, mcpServers: rest };
 }
 
-type HookGroup = { hooks?: Array<{ type?: string; command?: string }> };
+type HookGroup = { command?: string; hooks?: Array<{ type?: string; command?: string }> };
+
+/** Claude Code, Codex and Gemini nest handlers in matcher groups; Cursor lists `{ command }` entries. */
+export interface HookLayout {
+  readonly events: readonly string[];
+  readonly flat?: boolean;
+}
+
+const CLAUDE_LAYOUT: HookLayout = { events: HOOK_EVENTS };
 
 function isOurs(group: HookGroup, command: string): boolean {
+  if (group.command === command) return true;
   return Array.isArray(group.hooks) && group.hooks.some((h) => h.command === command);
 }
 
-/** One hook group a event that runs `command`; an existing identical group is kept, not doubled. */
-export function withHooks(config: Json, command: string): Json {
+/** One hook entry per event that runs `command`; an existing identical entry is kept, not doubled. */
+export function withHooks(config: Json, command: string, layout: HookLayout = CLAUDE_LAYOUT): Json {
   const hooks = { ...object(config.hooks) };
-  for (const event of HOOK_EVENTS) {
+  for (const event of layout.events) {
     const groups = (Array.isArray(hooks[event]) ? hooks[event] : []) as HookGroup[];
     if (groups.some((g) => isOurs(g, command))) continue;
-    hooks[event] = [...groups, { hooks: [{ type: 'command', command }] }];
+    hooks[event] = [...groups, layout.flat ? { command } : { hooks: [{ type: 'command', command }] }];
   }
   return { ...config, hooks };
 }

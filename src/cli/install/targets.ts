@@ -3,6 +3,8 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   formatJson,
+  HOOK_EVENTS,
+  type HookLayout,
   parseJsonConfig,
   withHooks,
   withoutHooks,
@@ -24,7 +26,37 @@ export interface InstallOptions {
   readonly home: string;
   readonly cwd: string;
   readonly name: string;
+  /** The environment install runs in: Codex gets the RELAY_* settings found there (see RELAY_ENV). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
+
+/** The settings a relay session reads from its environment (src/relay/config.ts, remote/config.ts). */
+export const RELAY_ENV = [
+  'RELAY_HOME',
+  'RELAY_SESSION_NAME',
+  'RELAY_MACHINE_NAME',
+  'RELAY_REMOTE_URL',
+  'RELAY_API_KEY',
+  'RELAY_PUSH',
+  'RELAY_RATE_LIMIT',
+  'RELAY_TTL_SECONDS',
+] as const;
+
+function relayEnv(env: InstallOptions['env'] = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of RELAY_ENV) {
+    const v = env[k];
+    if (v !== undefined && v !== '') out[k] = v;
+  }
+  return out;
+}
+
+/** Each client's hook events (the ones that can reach the model: see src/relay/hook-clients.ts). */
+const CLIENT_HOOKS = {
+  codex: { events: HOOK_EVENTS },
+  gemini: { events: ['SessionStart', 'BeforeAgent', 'AfterTool'] },
+  cursor: { events: ['sessionStart', 'postToolUse', 'stop'], flat: true },
+} as const satisfies Record<string, HookLayout>;
 
 /** One config file and how to add our entries to its text, or take them out. */
 export interface Target {
@@ -37,11 +69,9 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-function jsonTarget(
-  file: string,
-  edit: (c: ReturnType<typeof parseJsonConfig>) => ReturnType<typeof parseJsonConfig>,
-  undo: typeof edit,
-): Target {
+type Json = ReturnType<typeof parseJsonConfig>;
+
+function jsonTarget(file: string, edit: (c: Json) => Json, undo: typeof edit): Target {
   // A file that needs no edit keeps its bytes: re-serialising it would rewrite the user's formatting.
   const change = (text: string | undefined, how: typeof edit) => {
     const config = parseJsonConfig(text, file);
@@ -56,6 +86,8 @@ export function targetsFor(o: InstallOptions): Target[] {
   const [command, ...rest] = o.command as [string, ...string[]];
   const args = [...rest, 'serve'];
   const hookCommand = [...o.command, 'hook'].map(shellQuote).join(' ');
+  // Written for the other clients, so the hook need not tell their events apart from Claude Code's.
+  const clientHook = `${hookCommand} --client ${o.client}`;
   const base = o.scope === 'user' ? o.home : o.cwd;
   switch (o.client) {
     case 'claude': {
@@ -81,28 +113,50 @@ export function targetsFor(o: InstallOptions): Target[] {
       }
       return out;
     }
-    case 'gemini':
-    case 'cursor': {
-      const file =
-        o.client === 'gemini'
-          ? path.join(base, '.gemini', 'settings.json')
-          : path.join(base, '.cursor', 'mcp.json');
+    case 'gemini': {
+      // One file holds both the server and the hooks.
+      const hooks = (c: Json) => (o.hooks ? withHooks(c, clientHook, CLIENT_HOOKS.gemini) : c);
       return [
         jsonTarget(
-          file,
+          path.join(base, '.gemini', 'settings.json'),
+          (c) => hooks(withServer(c, o.name, { command, args })),
+          (c) => withoutHooks(withoutServer(c, o.name), clientHook),
+        ),
+      ];
+    }
+    case 'cursor': {
+      const out = [
+        jsonTarget(
+          path.join(base, '.cursor', 'mcp.json'),
           (c) => withServer(c, o.name, { command, args }),
           (c) => withoutServer(c, o.name),
         ),
       ];
+      if (o.hooks)
+        out.push(hooksTarget(path.join(base, '.cursor', 'hooks.json'), clientHook, CLIENT_HOOKS.cursor));
+      return out;
     }
     case 'codex': {
-      const file = path.join(o.scope === 'user' ? o.home : o.cwd, '.codex', 'config.toml');
-      const block = serverBlock(o.name, command, args);
-      return [
+      const file = path.join(base, '.codex', 'config.toml');
+      const block = serverBlock(o.name, command, args, relayEnv(o.env));
+      const out: Target[] = [
         { file, add: (text) => withBlock(text, block, o.name), remove: (text) => withoutBlock(text, o.name) },
       ];
+      if (o.hooks)
+        out.push(hooksTarget(path.join(base, '.codex', 'hooks.json'), clientHook, CLIENT_HOOKS.codex));
+      return out;
     }
   }
+}
+
+/** A hooks-only JSON file (Codex, Cursor); Cursor's names its format version, which stays on uninstall. */
+function hooksTarget(file: string, command: string, layout: HookLayout): Target {
+  const versioned = (c: Json): Json => (layout.flat ? { version: 1, ...c } : c);
+  return jsonTarget(
+    file,
+    (c) => withHooks(versioned(c), command, layout),
+    (c) => withoutHooks(c, command),
+  );
 }
 
 /** How this very CLI was started, so the registered server runs the same build. */

@@ -6,8 +6,19 @@ function tomlString(s: string): string {
   return JSON.stringify(s);
 }
 
-export function serverBlock(name: string, command: string, args: readonly string[]): string {
-  return `[mcp_servers.${name}]\ncommand = ${tomlString(command)}\nargs = [${args.map(tomlString).join(', ')}]\n`;
+/**
+ * Codex starts MCP servers without the shell's environment, so the relay's settings go in the table's
+ * `env`, as an inline table: a `[mcp_servers.<name>.env]` header would end the block that uninstall removes.
+ */
+export function serverBlock(
+  name: string,
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): string {
+  const vars = Object.entries(env).map(([k, v]) => `${k} = ${tomlString(v)}`);
+  const envLine = vars.length === 0 ? '' : `env = { ${vars.join(', ')} }\n`;
+  return `[mcp_servers.${name}]\ncommand = ${tomlString(command)}\nargs = [${args.map(tomlString).join(', ')}]\n${envLine}`;
 }
 
 /** The line range of `[mcp_servers.<name>]` up to the next table header, or undefined. */
