@@ -89,7 +89,7 @@ select, input, textarea, button { font:inherit; }
 select, input, textarea { border:1px solid var(--line); border-radius:5px; padding:3px 6px; background:#fff; }
 .thread { border-left:3px solid var(--line); margin:0 0 8px; padding-left:8px; }
 .thread.multi { border-left-color:var(--accent); }
-.msg { display:grid; grid-template-columns: 72px minmax(160px, 240px) 74px 70px minmax(190px, 260px) 1fr; gap:10px; padding:6px 0; border-bottom:1px solid var(--line); align-items:baseline; }
+.msg { display:grid; grid-template-columns: 64px minmax(150px, 210px) 64px 150px minmax(250px, 300px) 1fr; gap:10px; padding:6px 0; border-bottom:1px solid var(--line); align-items:baseline; }
 .msg:last-child { border-bottom:0; }
 .msg .body { white-space:pre-wrap; overflow-wrap:anywhere; max-height:8.5em; overflow:auto; }
 .msg[data-depth="1"] .route, .msg[data-depth="2"] .route { padding-left:14px; }
@@ -103,5 +103,7 @@ select, input, textarea { border:1px solid var(--line); border-radius:5px; paddi
 #compose textarea { grid-column: 1 / -1; width:100%; resize:vertical; }
 #compose button { justify-self:start; padding:4px 16px; border:1px solid var(--accent); background:var(--accent); color:#fff; border-radius:5px; cursor:pointer; }
 .empty { color:var(--muted); font-style:italic; }
+#outbox-card h2 + div, #outbox + h2 { margin-top:10px; }
+#quarantined { margin-bottom:6px; }
 @media (max-width: 900px) { main { grid-template-columns: 1fr; } .msg { grid-template-columns: 1fr; gap:2px; } }
 `;
