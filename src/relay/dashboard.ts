@@ -73,7 +73,6 @@ export async function readDashboard(
     now: view.now,
     machine: ctx.config.machine,
     root: ctx.store.root,
-    problems: [...(options.problems ?? [])],
     ...(options.remote === undefined ? {} : { remote: options.remote }),
   };
   try {
@@ -102,11 +101,17 @@ export async function readDashboard(
     });
     return {
       ...head,
+      // Read after the store was: the problems this very read came upon are in.
+      problems: [...(options.problems ?? [])],
       ...data,
       quarantined: await listQuarantined(ctx.store),
       outboxCounts: await outboxCounts(ctx.store),
     };
   } catch (e) {
-    return { ...head, error: e instanceof Error ? e.message : String(e) };
+    return {
+      ...head,
+      problems: [...(options.problems ?? [])],
+      error: e instanceof Error ? e.message : String(e),
+    };
   }
 }
