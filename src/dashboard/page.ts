@@ -68,8 +68,8 @@ code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; f
 .link[data-state=live] { color:var(--returned); }
 .link[data-state=connecting] { color:var(--queued); }
 .error { margin:12px 20px 0; padding:10px 14px; border:1px solid #e3b4b4; background:#fdf0f0; color:#7d2424; border-radius:6px; }
-main { display:grid; grid-template-columns: minmax(340px, 1fr) minmax(300px, 1fr); gap:16px; padding:16px 20px; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px; min-width:0; }
+main { display:grid; grid-template-columns: minmax(0, 1.35fr) minmax(0, 1fr); gap:16px; padding:16px 20px; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px; min-width:0; overflow-x:auto; }
 .wide { grid-column: 1 / -1; }
 .machine + .machine { margin-top:12px; }
 .machine h3 { font-size:13px; margin:0 0 6px; }
@@ -103,6 +103,7 @@ select, input, textarea { border:1px solid var(--line); border-radius:5px; paddi
 #compose textarea { grid-column: 1 / -1; width:100%; resize:vertical; }
 #compose button { justify-self:start; padding:4px 16px; border:1px solid var(--accent); background:var(--accent); color:#fff; border-radius:5px; cursor:pointer; }
 .empty { color:var(--muted); font-style:italic; }
+td.client, td.dir { white-space:nowrap; }
 #outbox-card h2 + div, #outbox + h2 { margin-top:10px; }
 #quarantined { margin-bottom:6px; }
 @media (max-width: 900px) { main { grid-template-columns: 1fr; } .msg { grid-template-columns: 1fr; gap:2px; } }

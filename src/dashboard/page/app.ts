@@ -95,6 +95,11 @@ function clock(ms: number): string {
   return new Date(ms).toTimeString().slice(0, 8);
 }
 
+/** The end of a long path, which tells directories apart; the whole path is in the cell's title. */
+function shortPath(p: string): string {
+  return p.length > 28 ? `…${p.slice(-27)}` : p;
+}
+
 function empty(text: string): HTMLElement {
   return el('div', { cls: 'empty', text });
 }
@@ -127,8 +132,8 @@ function renderSessions(view: View): void {
         'tr',
         { data: { session: s.name } },
         el('td', { cls: 'mono', text: s.name }),
-        el('td', { text: s.client ?? '—' }),
-        el('td', { cls: 'mono', text: s.cwd, title: `pid ${s.pid}` }),
+        el('td', { cls: 'client', text: s.client ?? '—' }),
+        el('td', { cls: 'mono dir', text: shortPath(s.cwd), title: `${s.cwd} (pid ${s.pid})` }),
         el('td', {
           cls: 'num uptime',
           text: duration(Date.now() + skew - s.startedAt),
