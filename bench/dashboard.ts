@@ -158,13 +158,13 @@ async function main(): Promise<void> {
       .toString()
       .trim();
     process.stdout.write(
-      [
+      `${[
         `browser: ${version}`,
         `page size: ${bytes} bytes (html + js + css + first view as JSON)`,
         `load to first rendered row: median ${median(loads)} ms of ${loads.length} (${loads.join(', ')})`,
         `send (MCP relay_send) to row on the page: median ${median(viaMcp)} ms of ${viaMcp.length} (max ${Math.max(...viaMcp)})`,
         `send (claude-relay send, process start included) to row: median ${median(viaCli)} ms of ${viaCli.length} (max ${Math.max(...viaCli)})`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
   } finally {
     await browser.close();

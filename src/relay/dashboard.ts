@@ -5,6 +5,7 @@ import { type DashboardData, projectDashboard } from '../projections/dashboard.j
 import { RemoteClient } from '../remote/client.js';
 import { livenessView, type RelayContext } from './context.js';
 import { type OutboxCounts, outboxCounts, pendingOutbox } from './remote/outbox.js';
+import { presenceAsHeartbeat } from './remote/presence.js';
 
 /** Everything the dashboard page shows, as its JSON endpoints give it. */
 export interface DashboardView extends Partial<DashboardData> {
@@ -38,22 +39,7 @@ export async function readRemoteSessions(
   try {
     const sessions = (await client.sessions(timeoutMs))
       .filter((s) => s.machine !== ctx.config.machine)
-      .map(
-        (s): HeartbeatEvent => ({
-          v: 1,
-          kind: 'heartbeat',
-          name: s.name,
-          instance: s.instance,
-          at: '',
-          atMs: s.lastSeen,
-          pid: s.pid,
-          cwd: s.cwd,
-          machine: s.machine,
-          startedAt: s.startedAt,
-          joined: '',
-          ...(s.client === undefined ? {} : { client: s.client }),
-        }),
-      );
+      .map((s) => presenceAsHeartbeat(s, s.name));
     return { url: client.shownUrl, sessions };
   } catch (e) {
     return { url: client.shownUrl, problem: e instanceof Error ? e.message : String(e) };

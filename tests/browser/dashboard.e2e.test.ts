@@ -3,17 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  baseEnv,
-  CLI,
-  cli,
-  REPO,
-  Reaper,
-  type Served,
-  serve,
-  tempDir,
-  waitFor,
-} from '../multiprocess/processes.js';
+import { baseEnv, CLI, cli, REPO, Reaper, type Served, serve, tempDir } from '../multiprocess/processes.js';
 
 /**
  * The dashboard in a real browser: Debian's chromium, headless, driven by playwright-core. Three live

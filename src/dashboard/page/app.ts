@@ -353,7 +353,11 @@ async function compose(e: SubmitEvent): Promise<void> {
 
 for (const id of ['filter-session', 'filter-state'])
   $(id).addEventListener('change', () => last && renderMessages(last));
-($('compose') as HTMLFormElement).addEventListener('submit', (e) => void compose(e));
+($('compose') as HTMLFormElement).addEventListener('submit', (e) => {
+  compose(e).catch(() => {
+    $('compose-result').textContent = 'not sent: the dashboard did not answer (is it still running?)';
+  });
+});
 setInterval(() => {
   for (const cell of document.querySelectorAll<HTMLElement>('td.uptime'))
     cell.textContent = duration(Date.now() + skew - Number(cell.dataset.since));

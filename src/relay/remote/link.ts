@@ -7,6 +7,7 @@ import type { RemoteConfig } from './config.js';
 import { OutboxFlusher } from './flusher.js';
 import { importRemote } from './import.js';
 import { addressOf, enqueueRemote, type RemoteTarget } from './outbox.js';
+import { presenceAsHeartbeat } from './presence.js';
 import { Alarm, backoffMs } from './retry.js';
 
 /** Seconds one inbound poll waits at the relay for a message before asking again. */
@@ -122,20 +123,7 @@ export class RemoteLink {
     this.noteSuccess();
     return sessions
       .filter((s) => s.machine !== me.machine)
-      .map((s) => ({
-        v: 1,
-        kind: 'heartbeat',
-        name: `${s.machine}:${s.name}`,
-        instance: s.instance,
-        at: '',
-        atMs: s.lastSeen,
-        pid: s.pid,
-        cwd: s.cwd,
-        machine: s.machine,
-        startedAt: s.startedAt,
-        joined: '',
-        ...(s.client === undefined ? {} : { client: s.client }),
-      }));
+      .map((s) => presenceAsHeartbeat(s, `${s.machine}:${s.name}`));
   }
 
   /** Why the relay is not reachable right now, or undefined when the last contact worked. */
