@@ -83,6 +83,13 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/watch.js')));
 
   program
+    .command('dashboard')
+    .description('serve a live page of sessions and messages on 127.0.0.1 (URL with its token printed)')
+    .option('--port <port>', 'TCP port (0: any free one)', '0')
+    .option('--open', 'open the page in the browser')
+    .action(lazy(() => import('./commands/dashboard.js')));
+
+  program
     .command('doctor')
     .description("check the store, the clock, this session's name, each delivery path and the remote relay")
     .option('--json', 'print JSON')

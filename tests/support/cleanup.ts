@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 
 /**
  * What a test started or made is undone after it, whatever it failed on: importing this module registers the
@@ -14,9 +14,21 @@ export function defer(fn: () => Promise<void> | void): void {
   cleanups.push(fn);
 }
 
-afterEach(async () => {
+const forFile: Array<() => Promise<void> | void> = [];
+
+/** Defers made while `fn` runs are undone after the whole file, not after the next test (a beforeAll's world). */
+export async function keepForFile<T>(fn: () => Promise<T>): Promise<T> {
+  const mark = cleanups.length;
+  try {
+    return await fn();
+  } finally {
+    forFile.push(...cleanups.splice(mark));
+  }
+}
+
+async function runAll(list: Array<() => Promise<void> | void>): Promise<void> {
   const errors: unknown[] = [];
-  for (const fn of cleanups.splice(0).reverse()) {
+  for (const fn of list.splice(0).reverse()) {
     try {
       await fn();
     } catch (e) {
@@ -24,7 +36,10 @@ afterEach(async () => {
     }
   }
   if (errors.length > 0) throw errors[0];
-});
+}
+
+afterEach(() => runAll(cleanups));
+afterAll(() => runAll(forFile));
 
 /** A fresh directory under the OS temp dir (its real path), removed after the test. */
 export async function tempDir(prefix = 'relay-test-'): Promise<string> {
