@@ -42,7 +42,7 @@ async function snapshot(d: Dirs): Promise<Record<string, string>> {
 }
 
 function relay(d: Dirs, args: string[]) {
-  return runCli(args, { env: childEnv({ HOME: d.home, RELAY_MACHINE_NAME: undefined }), cwd: d.project });
+  return runCli(args, { env: { HOME: d.home, RELAY_MACHINE_NAME: undefined }, cwd: d.project });
 }
 
 async function write(file: string, text: string): Promise<void> {
