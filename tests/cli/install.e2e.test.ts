@@ -5,7 +5,6 @@ import { ABSENT_SUFFIX, BACKUP_SUFFIX } from '../../src/cli/install/apply.js';
 import { HOOK_EVENTS } from '../../src/cli/install/json-config.js';
 import { CLIENTS } from '../../src/cli/install/targets.js';
 import { tempDir } from '../support/cleanup.js';
-import { childEnv } from '../support/env.js';
 import { CLI } from '../support/paths.js';
 import { runCli } from '../support/processes.js';
 
