@@ -7,6 +7,7 @@ import type { SentEvent } from '../../src/log/events.js';
 import { cleanStore } from '../../src/relay/clean.js';
 import { deliverByHook } from '../../src/relay/hook.js';
 import { type PollResult, pollInbox } from '../../src/relay/poll.js';
+import { takeInbox } from '../../src/relay/take.js';
 import {
   checkInvariants,
   expireEligible,
@@ -170,6 +171,11 @@ export class PollCommand implements Cmd {
       deliverable.map((msg) => msg.key).sort(),
     );
     for (const r of results) {
+      for (const e of r.messages) {
+        // INV-TAKE: what a killed taker had leased comes back marked `again`, and nothing else is.
+        expect(r.again.has(e.key), `INV-TAKE: ${e.key} marked again`).toBe(m.again.has(e.key));
+        if (m.again.delete(e.key)) reached.takenAgain++;
+      }
       expect(r.remaining).toBe(0);
       for (const from of NAMES) {
         const order = m.queues.get(this.inbox)?.get(from) ?? [];
@@ -431,5 +437,39 @@ export class RestartCommand implements Cmd {
   }
   toString(): string {
     return `restart(${this.name})`;
+  }
+}
+
+/**
+ * A session takes its inbox and is killed before its answer leaves the process (kill -9 between the take and
+ * the write): no commit, no release. What it leased must stay queued and come back, marked `again`.
+ */
+export class KillMidTakeCommand implements Cmd {
+  constructor(readonly name: Name) {}
+  check(m: Readonly<Model>): boolean {
+    // Only where there is something to lose: a kill with nothing leased is the plain kill already covered.
+    const waiting = queuedIn(m, this.name).some((msg) => !isEligible(m, msg));
+    return m.sessions.get(this.name)?.alive === true && waiting;
+  }
+  async run(m: Model, real: Real): Promise<void> {
+    const session = real.sessions.get(this.name);
+    if (!session) throw new Error(`no session ${this.name}`);
+    const taken = await takeInbox(session.ctx, { via: 'poll' });
+    real.alive.delete(real.pids.get(this.name) ?? -1);
+    const s = m.sessions.get(this.name);
+    if (s) s.alive = false;
+    expect(taken.expired, 'INV-LIMITS: the take expired what had run out').toBe(expireEligible(m, this.name));
+    const queued = new Set(queuedIn(m, this.name).map((msg) => msg.key));
+    for (const e of taken.messages) {
+      expect(queued.has(e.key), `INV-ONCE: ${e.key} was queued`).toBe(true);
+      m.again.add(e.key);
+    }
+    // Like any take, it finished moving out what a crashed poller had settled.
+    for (const key of m.unarchived) if (m.messages.get(key)?.to === this.name) m.unarchived.delete(key);
+    if (taken.messages.length > 0) reached.killMidTake++;
+    await checkInvariants(m, real);
+  }
+  toString(): string {
+    return `killMidTake(${this.name})`;
   }
 }

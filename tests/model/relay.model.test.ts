@@ -6,6 +6,7 @@ import {
   CrashCommand,
   ExpireCommand,
   HeartbeatCommand,
+  KillMidTakeCommand,
   PollCommand,
   RestartCommand,
   SendCommand,
@@ -32,6 +33,7 @@ const commands = fc.commands(
     fc.tuple(name, fc.boolean()).map(([n, race]) => new PollCommand(n, race, 'long-poll')),
     fc.tuple(name, fc.boolean()).map(([n, race]) => new PollCommand(n, race, 'hook')),
     name.map((n) => new BroadcastCommand(n)),
+    name.map((n) => new KillMidTakeCommand(n)),
     name.map((n) => new HeartbeatCommand(n)),
     fc.integer({ min: 0, max: 20_000 }).map((ms) => new TickCommand(ms)),
     fc.integer({ min: 0, max: 5_000 }).map((ms) => new ExpireCommand(TTL_MS + ms)),
@@ -55,7 +57,7 @@ describe('relay model (fast-check model-based)', () => {
     console.error('model cases reached:', JSON.stringify(reached));
   });
 
-  it('INV-ONCE, INV-ORDER, INV-FOLD, INV-COMPACT, INV-VIA: random sends, polls (plain, long-poll, hook), races, expiry, cleans and crashes agree with the model', async () => {
+  it('INV-ONCE, INV-TAKE, INV-ORDER, INV-FOLD, INV-COMPACT, INV-VIA: random sends, polls (plain, long-poll, hook), races, expiry, cleans, crashes and takers killed mid-take agree with the model', async () => {
     await fc.assert(
       fc.asyncProperty(commands, async (cmds) => {
         let real: Real | undefined;
@@ -69,7 +71,7 @@ describe('relay model (fast-check model-based)', () => {
           await teardown(real);
         }
       }),
-      { numRuns: 30 },
+      { numRuns: 50 },
     );
     // A property that never reached a case proves nothing about it.
     for (const [kind, count] of Object.entries(reached)) {

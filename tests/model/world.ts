@@ -59,6 +59,8 @@ export interface Model {
   readonly lastKey: Map<Name, string>;
   /** Messages a crashed poller settled but did not archive; the next poll of the inbox or clean does. */
   readonly unarchived: Set<string>;
+  /** Messages a killed taker had leased: still queued, and their next delivery is marked `again`. */
+  readonly again: Set<string>;
   /** A clean was interrupted: its staged files are counted by no one until the next clean finishes it. */
   halfPacked: boolean;
   tempFiles: number;
@@ -86,6 +88,8 @@ export const reached = {
   crashSettle: 0,
   crashPacking: 0,
   crashKill: 0,
+  killMidTake: 0,
+  takenAgain: 0,
   rateLimited: 0,
   restart: 0,
   viaLongPoll: 0,
@@ -216,6 +220,7 @@ export async function setup(): Promise<{ model: Model; real: Real }> {
     sendTimes: new Map(),
     lastKey: new Map(),
     unarchived: new Set(),
+    again: new Set(),
     halfPacked: false,
     tempFiles: 0,
   };
