@@ -70,6 +70,11 @@ export class Leases {
     await fs.rm(this.paths.file('leases', to, `${key}.${gen}.json`), { force: true });
   }
 
+  /** Names of the inboxes that have lease files. */
+  async inboxes(): Promise<string[]> {
+    return (await listNames(this.paths.dir('leases'))).filter((n) => !n.startsWith('.'));
+  }
+
   /** The highest generation of each key with lease files, for `clean`, which drops settled messages' leases. */
   async generations(to: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();

@@ -10,6 +10,7 @@ import { decideTake, initialTaken, UNLIMITED } from '../projections/take.js';
 import { livenessView, type RelayContext } from './context.js';
 import { readSessions } from './live-sessions.js';
 import { leave } from './membership.js';
+import { dropStaleLeases } from './take.js';
 
 export interface CleanReport {
   readonly expired: number;
@@ -213,6 +214,7 @@ export async function cleanStore(
     const tempRemoved = await ctx.store.temp.sweep(ctx.clock.wall(), options.tempAgeMs ?? TEMP_AGE_MS);
     const quarantined: string[] = [];
     const { expired, archived } = await sweepInboxes(ctx, quarantined);
+    await dropStaleLeases(ctx);
     const stagingName = `packing-${formatStamp(ctx.clock.tick())}`;
     const staging = files.staging(stagingName);
     const sessions = await sweepSessions(ctx, staging);

@@ -197,3 +197,20 @@ async function giveBack(ctx: RelayContext, held: readonly LeasedEvent[]): Promis
     await ctx.store.leases.release(lease.to, lease.key, lease.gen).catch(() => {});
   }
 }
+
+/**
+ * Drops the leases of messages that no longer wait in their inbox: a take that died after its commit moved
+ * the message out but not its lease. A lease of a waiting message stays: it may be someone's answer.
+ */
+export async function dropStaleLeases(ctx: RelayContext): Promise<number> {
+  let dropped = 0;
+  for (const to of await ctx.store.leases.inboxes()) {
+    const waiting = new Set(await ctx.store.inboxKeys(to));
+    for (const [key, gen] of await ctx.store.leases.generations(to)) {
+      if (waiting.has(key)) continue;
+      await ctx.store.leases.drop(to, key, gen);
+      dropped++;
+    }
+  }
+  return dropped;
+}
