@@ -127,7 +127,7 @@ export class Store {
 
   /** Wakes on new mail in `inbox/<name>/` (a hint, never a message). */
   watchInbox(name: string, scanMs?: number): InboxWatch {
-    return new InboxWatch(this.paths.dir('inbox', name), scanMs);
+    return new InboxWatch(this.paths.dir('inbox', name), scanMs, (dir) => this.paths.checked(dir));
   }
 
   sentKeys(from: string): Promise<string[]> {
