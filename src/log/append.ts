@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fsError } from '../errors.js';
+import { fsError, isRelayError } from '../errors.js';
+import { refuseLinks } from './confined.js';
 
 /**
  * Atomic, durable creation of an event file: write the whole event to a temporary file on the same file
@@ -98,7 +99,13 @@ export async function createEventFile(
   options: CreateOptions = {},
 ): Promise<CreateResult> {
   let tmp: string | undefined;
+  // tmpDir is `<root>/tmp`. Checked on every write, whatever is cached: a folder replaced by a symbolic link
+  // while the relay runs must not take the event (or its temporary copy) outside the store.
+  const root = path.dirname(tmpDir);
   try {
+    for (const dir of [tmpDir, target, ...(options.alsoAt ?? [])]) {
+      await refuseLinks(root, dir === tmpDir ? dir : path.dirname(dir));
+    }
     await ensureDir(path.dirname(target));
     tmp = await writeTempFile(tmpDir, data, options.durable !== false);
     // Extra links first: if one fails, the event itself was never published, so an error really means
@@ -126,7 +133,7 @@ export async function createEventFile(
     if (options.durable !== false) for (const dir of dirs) await fsyncDir(dir);
     return 'created';
   } catch (e) {
-    throw fsError(e, `writing ${path.basename(target)}`, path.dirname(tmpDir));
+    throw isRelayError(e) ? e : fsError(e, `writing ${path.basename(target)}`, root);
   } finally {
     if (tmp !== undefined) await fs.rm(tmp, { force: true }).catch(() => {});
   }

@@ -3,7 +3,6 @@ import { createEventFile } from './append.js';
 import type { ClaimedEvent } from './events.js';
 import type { StorePaths } from './paths.js';
 import type { Problems } from './problems.js';
-import { readEventFile } from './read.js';
 
 const CLAIM_FILE = /^\d{10}\.json$/;
 
@@ -20,7 +19,7 @@ export class ClaimFiles {
     const gens = (await this.problems.list(dir)).filter((f) => CLAIM_FILE.test(f)).sort();
     for (let i = gens.length - 1; i >= 0; i--) {
       const file = this.paths.file('claims', name, gens[i] as string);
-      const read = await readEventFile(file);
+      const read = await this.problems.read(file);
       if (read.ok && read.event.kind === 'claimed' && read.event.name === name) return read.event;
       if (!read.ok && !read.missing) this.problems.report(file, read.reason);
     }

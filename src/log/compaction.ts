@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fsError, RelayError } from '../errors.js';
+import { readRegular } from './confined.js';
 import type { StorePaths } from './paths.js';
 import { type ReadResult, readEventFile } from './read.js';
 
@@ -18,7 +19,7 @@ export class CompactionFiles {
 
   /** One `clean` at a time: a second one would pack the same files twice. A dead holder's lock is taken over. */
   async lock(pid: number, isPidAlive: (pid: number) => boolean): Promise<() => Promise<void>> {
-    const dir = this.paths.dir('snapshots');
+    const dir = await this.paths.checked(this.paths.dir('snapshots'));
     const file = path.join(dir, LOCK);
     await fs.mkdir(dir, { recursive: true });
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -28,7 +29,8 @@ export class CompactionFiles {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
           throw fsError(e, 'locking the store for clean', this.paths.root);
-        const holder = Number(await fs.readFile(file, 'utf8').catch(() => ''));
+        const read = await readRegular(file, 64);
+        const holder = Number(read.ok ? read.text : '');
         if (Number.isInteger(holder) && holder > 0 && isPidAlive(holder)) {
           throw new RelayError(
             'store_unwritable',
@@ -42,8 +44,8 @@ export class CompactionFiles {
   }
 
   /** Names in `snapshots/`: the snapshot, segments, staging folders. */
-  snapshotEntries(): Promise<string[]> {
-    return fs.readdir(this.paths.dir('snapshots'));
+  async snapshotEntries(): Promise<string[]> {
+    return fs.readdir(await this.paths.checked(this.paths.dir('snapshots')));
   }
 
   /** The staging folder `snapshots/<name>`; created by the first file staged into it. */
@@ -55,12 +57,12 @@ export class CompactionFiles {
     return (await fs.stat(staging).catch(() => undefined)) !== undefined;
   }
 
-  stagedFiles(staging: string): Promise<string[]> {
-    return fs.readdir(staging);
+  async stagedFiles(staging: string): Promise<string[]> {
+    return fs.readdir(await this.paths.checked(staging));
   }
 
-  readStaged(staging: string, file: string): Promise<ReadResult> {
-    return readEventFile(path.join(staging, file));
+  async readStaged(staging: string, file: string): Promise<ReadResult> {
+    return readEventFile(path.join(await this.paths.checked(staging), file));
   }
 
   /** Moves `area/<name>/<file>` into the staging folder as `as`; `ifPresent` skips a file that is not there. */
@@ -73,6 +75,8 @@ export class CompactionFiles {
     ifPresent = false,
   ): Promise<void> {
     const from = this.paths.file(area, name, file);
+    await this.paths.checked(path.dirname(from));
+    await this.paths.checked(staging);
     if (ifPresent && !(await fs.stat(from).catch(() => undefined))) return;
     await fs.mkdir(staging, { recursive: true });
     await fs.rename(from, path.join(staging, as));
@@ -87,21 +91,35 @@ export class CompactionFiles {
     return path.join(this.paths.dir(area, name), file);
   }
 
-  readEntry(area: 'inbox', name: string, file: string): Promise<ReadResult> {
+  async readEntry(area: 'inbox', name: string, file: string): Promise<ReadResult> {
+    await this.paths.checked(this.paths.dir(area, name));
     return readEventFile(this.entry(area, name, file));
   }
 
-  /** Moves a bad file aside, keeping its path under `quarantine/`, so nothing is lost and readers stop tripping. */
+  /**
+   * Moves a bad entry aside, keeping its path under `quarantine/`, so nothing is lost and readers stop
+   * tripping. The entry itself is moved, never what it points to: a symbolic link goes as a link, a FIFO is
+   * never opened, a folder is renamed whole (link(2) cannot take one).
+   */
   async quarantine(file: string): Promise<string> {
     const rel = path.relative(this.paths.root, file);
     if (rel.startsWith('..') || path.isAbsolute(rel))
       throw new Error(`refusing to quarantine ${file}: outside the store`);
+    await this.paths.checked(path.dirname(file));
     const base = path.join(this.paths.dir('quarantine'), rel);
+    await this.paths.checked(path.dirname(base));
     await fs.mkdir(path.dirname(base), { recursive: true });
-    // link(2), not rename(2): an earlier file quarantined under the same path must not be replaced.
+    const folder = (await fs.lstat(file)).isDirectory();
+    // link(2), not rename(2): an earlier file quarantined under the same path must not be replaced. Only
+    // clean quarantines, under its lock, so a folder's free name checked first stays free.
     for (let n = 0; ; n++) {
       const into = n === 0 ? base : `${base}.${n}`;
       try {
+        if (folder) {
+          if (await fs.lstat(into).catch(() => undefined)) continue;
+          await fs.rename(file, into);
+          return into;
+        }
         await fs.link(file, into);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STAMP_PATTERN } from './clock.js';
+import { MAX_BODY_BYTES } from './confined.js';
 import { isValidName, NAME_PATTERN } from './names.js';
 
 /**
@@ -42,7 +43,8 @@ export const SentEventSchema = z.object({
   origin: name.optional(),
   to: name,
   type: z.enum(MESSAGE_TYPES),
-  body: z.string(),
+  // A UTF-8 byte bound is also a bound on UTF-16 length; the send checks the bytes exactly.
+  body: z.string().max(MAX_BODY_BYTES),
   replyTo: id.optional(),
   ttlMs: z.number().int().positive(),
   /**

@@ -13,7 +13,12 @@ export class InboxWatch {
   private readonly listeners = new Set<() => void>();
   private started: Promise<void> | undefined;
 
-  constructor(dir: string, scanMs = 1000) {
+  /** `check` refuses a folder reached through a symbolic link (`StorePaths.checked`): it is never watched. */
+  constructor(
+    dir: string,
+    scanMs = 1000,
+    private readonly check: (dir: string) => Promise<unknown> = async () => {},
+  ) {
     this.dir = dir;
     this.scanMs = scanMs;
   }
@@ -21,6 +26,7 @@ export class InboxWatch {
   /** Starts watching; the directory is created so that it can be watched before the first message. */
   start(): Promise<void> {
     this.started ??= (async () => {
+      await this.check(this.dir);
       await fs.mkdir(this.dir, { recursive: true });
       try {
         this.watcher = watch(this.dir, { persistent: false }, () => this.emit());

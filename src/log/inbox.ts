@@ -1,10 +1,9 @@
 import { promises as fs } from 'node:fs';
-import { fsError } from '../errors.js';
+import { fsError, isRelayError } from '../errors.js';
 import { type CreateResult, createEventFile } from './append.js';
 import type { RelayEvent, SentEvent, SettledEvent } from './events.js';
 import type { StorePaths } from './paths.js';
 import type { Problems } from './problems.js';
-import { readEventFile } from './read.js';
 
 /**
  * A recipient's mail: `inbox/<to>/` holds what waits, `settled/<to>/` the one outcome of each message
@@ -29,13 +28,13 @@ export class InboxFiles {
 
   /** Whether the inbox still holds a file for `key` (settled or not). */
   async has(to: string, key: string): Promise<boolean> {
-    return (await fs.stat(this.paths.file('inbox', to, `${key}.json`)).catch(() => undefined)) !== undefined;
+    return (await fs.lstat(this.paths.file('inbox', to, `${key}.json`)).catch(() => undefined)) !== undefined;
   }
 
   /** Reads one inbox message; undefined when it is gone (settled by another process) or unreadable. */
   async read(to: string, key: string): Promise<SentEvent | undefined> {
     const file = this.paths.file('inbox', to, `${key}.json`);
-    const read = await readEventFile(file);
+    const read = await this.problems.read(file);
     if (!read.ok) {
       if (!read.missing) this.problems.report(file, read.reason);
       return undefined;
@@ -57,7 +56,7 @@ export class InboxFiles {
   }
 
   async readSettled(to: string, key: string): Promise<SettledEvent | undefined> {
-    const read = await readEventFile(this.paths.file('settled', to, `${key}.json`));
+    const read = await this.problems.read(this.paths.file('settled', to, `${key}.json`));
     if (!read.ok) return undefined;
     const e = read.event;
     return e.kind === 'consumed' || e.kind === 'expired' ? e : undefined;
@@ -68,8 +67,11 @@ export class InboxFiles {
     const from = this.paths.file('inbox', to, `${key}.json`);
     const into = this.paths.file('archive', to, `${key}.json`);
     try {
+      await this.paths.checked(this.paths.dir('inbox', to));
+      await this.paths.checked(this.paths.dir('archive', to));
       await fs.rename(from, into);
     } catch (e) {
+      if (isRelayError(e)) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
         // Either the archive directory is missing, or another process archived the message first.
@@ -90,9 +92,18 @@ export class InboxFiles {
   async readArea(area: 'inbox' | 'settled' | 'archive', name: string): Promise<RelayEvent[]> {
     const dir = this.paths.dir(area, name);
     const events: RelayEvent[] = [];
-    for (const file of await this.problems.list(dir)) {
+    let files: string[];
+    try {
+      files = await this.problems.list(dir);
+    } catch (e) {
+      // One folder that is a symbolic link is reported, never followed; the others are still read.
+      if (!isRelayError(e) || e.code !== 'outside_root') throw e;
+      this.problems.report(dir, e.message);
+      return [];
+    }
+    for (const file of files) {
       if (!file.endsWith('.json')) continue;
-      const read = await readEventFile(`${dir}/${file}`);
+      const read = await this.problems.read(`${dir}/${file}`);
       if (read.ok) events.push(read.event);
       else if (!read.missing) this.problems.report(`${dir}/${file}`, read.reason);
     }

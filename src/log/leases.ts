@@ -8,7 +8,6 @@ import { createEventFile } from './append.js';
 import type { LeasedEvent } from './events.js';
 import type { StorePaths } from './paths.js';
 import type { Problems } from './problems.js';
-import { listNames, readEventFile } from './read.js';
 
 const LEASE_FILE = /^(\d{13}-\d{8}-[a-z0-9]{6})\.(\d{1,9})\.json$/;
 
@@ -28,7 +27,7 @@ export class Leases {
   async current(to: string): Promise<Map<string, CurrentLease>> {
     const dir = this.paths.dir('leases', to);
     const newest = new Map<string, { gen: number; file: string }>();
-    for (const file of await listNames(dir)) {
+    for (const file of await this.problems.list(dir)) {
       const m = LEASE_FILE.exec(file);
       if (!m) continue;
       const gen = Number(m[2]);
@@ -38,7 +37,7 @@ export class Leases {
     const out = new Map<string, CurrentLease>();
     for (const [key, { gen, file }] of newest) {
       const where = this.paths.file('leases', to, file);
-      const read = await readEventFile(where);
+      const read = await this.problems.read(where);
       if (read.ok && read.event.kind === 'leased' && read.event.key === key && read.event.gen === gen) {
         out.set(key, { gen, event: read.event });
       } else {
@@ -61,12 +60,14 @@ export class Leases {
 
   /** Removes generations 1 to `gen` of a key's lease: the message is settled. */
   async drop(to: string, key: string, gen: number): Promise<void> {
+    await this.paths.checked(this.paths.dir('leases', to));
     for (let g = 1; g <= gen; g++)
       await fs.rm(this.paths.file('leases', to, `${key}.${g}.json`), { force: true });
   }
 
   /** Removes one generation: a holder giving its message back leaves an earlier dead taker's mark. */
   async release(to: string, key: string, gen: number): Promise<void> {
+    await this.paths.checked(this.paths.dir('leases', to));
     await fs.rm(this.paths.file('leases', to, `${key}.${gen}.json`), { force: true });
   }
 
@@ -78,7 +79,7 @@ export class Leases {
   /** The highest generation of each key with lease files, for `clean`, which drops settled messages' leases. */
   async generations(to: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    for (const file of await listNames(this.paths.dir('leases', to))) {
+    for (const file of await this.problems.list(this.paths.dir('leases', to))) {
       const m = LEASE_FILE.exec(file);
       if (m) out.set(m[1] as string, Math.max(out.get(m[1] as string) ?? 0, Number(m[2])));
     }

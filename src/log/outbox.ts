@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
+import { isRelayError } from '../errors.js';
 import { createEventFile } from './append.js';
 import type { ForwardedEvent, OutboxEvent } from './events.js';
 import type { StorePaths } from './paths.js';
 import type { Problems } from './problems.js';
-import { listNames, readEventFile } from './read.js';
 
 export interface OutboxCounts {
   readonly waiting: number;
@@ -30,7 +30,7 @@ export class OutboxFiles {
   /** Every waiting entry of every sender of this store, each sender's in send order. */
   async pending(): Promise<OutboxEvent[]> {
     const out: OutboxEvent[] = [];
-    for (const from of await listNames(this.paths.dir('outbox'))) {
+    for (const from of await this.problems.list(this.paths.dir('outbox'))) {
       let dir: string;
       try {
         dir = this.paths.dir('outbox', from);
@@ -38,9 +38,9 @@ export class OutboxFiles {
         this.problems.report(`${this.paths.dir('outbox')}/${from}`, 'is not a valid sender name');
         continue;
       }
-      for (const file of await listNames(dir)) {
+      for (const file of await this.entries(dir)) {
         if (!file.endsWith('.json')) continue;
-        const read = await readEventFile(`${dir}/${file}`);
+        const read = await this.problems.read(`${dir}/${file}`);
         if (!read.ok) {
           if (!read.missing) this.problems.report(`${dir}/${file}`, read.reason);
           continue;
@@ -55,7 +55,7 @@ export class OutboxFiles {
         }
         if (await this.readForwarded(from, e.key)) {
           // A crash came between recording the outcome and removing the entry: finish that now.
-          await fs.rm(`${dir}/${file}`, { force: true });
+          await fs.rm(await this.paths.checked(`${dir}/${file}`), { force: true });
           continue;
         }
         out.push(e);
@@ -65,7 +65,7 @@ export class OutboxFiles {
   }
 
   async readForwarded(from: string, key: string): Promise<ForwardedEvent | undefined> {
-    const read = await readEventFile(this.paths.file('forwarded', from, `${key}.json`));
+    const read = await this.problems.read(this.paths.file('forwarded', from, `${key}.json`));
     return read.ok && read.event.kind === 'forwarded' ? read.event : undefined;
   }
 
@@ -78,7 +78,7 @@ export class OutboxFiles {
     const file = `${event.key}.json`;
     const target = this.paths.file('forwarded', event.from, file);
     const created = await createEventFile(this.paths.dir('tmp'), target, JSON.stringify(event));
-    await fs.rm(this.paths.file('outbox', event.from, file), { force: true });
+    await fs.rm(await this.paths.checked(this.paths.file('outbox', event.from, file)), { force: true });
     return created === 'created';
   }
 
@@ -87,20 +87,31 @@ export class OutboxFiles {
     const waiting = (await this.pending()).length;
     let delivered = 0;
     let refused = 0;
-    for (const from of await listNames(this.paths.dir('forwarded'))) {
+    for (const from of await this.problems.list(this.paths.dir('forwarded'))) {
       let dir: string;
       try {
         dir = this.paths.dir('forwarded', from);
       } catch {
         continue;
       }
-      for (const file of await listNames(dir)) {
-        const read = await readEventFile(`${dir}/${file}`);
+      for (const file of await this.entries(dir)) {
+        const read = await this.problems.read(`${dir}/${file}`);
         if (!read.ok || read.event.kind !== 'forwarded') continue;
         if (read.event.outcome === 'delivered') delivered++;
         else refused++;
       }
     }
     return { waiting, delivered, refused };
+  }
+
+  /** A sender's folder; one that is a symbolic link is reported and read as empty, never followed. */
+  private async entries(dir: string): Promise<string[]> {
+    try {
+      return await this.problems.list(dir);
+    } catch (e) {
+      if (!isRelayError(e) || e.code !== 'outside_root') throw e;
+      this.problems.report(dir, e.message);
+      return [];
+    }
   }
 }

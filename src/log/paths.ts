@@ -1,11 +1,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { RelayError } from '../errors.js';
+import { realRoot, refuseLinks } from './confined.js';
 import { validateName } from './names.js';
 
 /**
  * The store's layout. Every path the relay touches comes from here, built from validated names only, and
- * is checked to resolve inside the root.
+ * is checked to resolve inside the root; `checked` also refuses one that passes through a symbolic link.
  *
  *   inbox/<to>/<key>.json       sent events still waiting for their recipient (delivery order = name order)
  *   settled/<to>/<key>.json     the one consumed | expired event of a message, created exclusively
@@ -47,7 +48,13 @@ export class StorePaths {
   readonly root: string;
 
   constructor(root: string) {
-    this.root = path.resolve(root);
+    this.root = realRoot(root);
+  }
+
+  /** Resolves `p` once no component of it below the root is a symbolic link; else rejects, following none. */
+  async checked(p: string): Promise<string> {
+    await refuseLinks(this.root, p);
+    return p;
   }
 
   /** `area/` or `area/<name>/`, with `name` validated. */

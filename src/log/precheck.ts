@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { readRegular } from './confined.js';
 import { SESSION_FILE, type StorePaths } from './paths.js';
 
 /**
@@ -22,8 +23,10 @@ async function entries(dir: string, notAFolder: 'skip' | 'throw' = 'throw'): Pro
 /** The text of the newest session file of each instance of each session, unvalidated ('' if unreadable). */
 export async function newestSessionTexts(paths: StorePaths): Promise<string[]> {
   const out: string[] = [];
-  const root = paths.dir('sessions');
+  const root = await paths.checked(paths.dir('sessions'));
   for (const name of await entries(root)) {
+    // A session folder that is a symbolic link is never followed (the full path reports it).
+    if ((await fs.lstat(path.join(root, name)).catch(() => undefined))?.isSymbolicLink()) continue;
     const newest = new Map<string, string>();
     // A stray file among the session folders (.DS_Store) is skipped, as the full path skips it.
     for (const file of await entries(path.join(root, name), 'skip')) {
@@ -32,13 +35,26 @@ export async function newestSessionTexts(paths: StorePaths): Promise<string[]> {
       if (m && (prev === undefined || file > prev)) newest.set(m[2] as string, file);
     }
     for (const file of newest.values()) {
-      out.push(await fs.readFile(path.join(root, name, file), 'utf8').catch(() => ''));
+      // Only a regular file is read: a FIFO named like a session file must not hang the hook.
+      const read = await readRegular(path.join(root, name, file), 64 * 1024);
+      out.push(read.ok ? read.text : '');
     }
   }
   return out;
 }
 
-/** Whether `inbox/<name>/` holds any message file (settled or not: only a hint). */
+/**
+ * Whether `inbox/<name>/` holds any message file (settled or not: only a hint). An inbox reached through a
+ * symbolic link says "maybe", so the full path refuses it in a sentence.
+ */
 export async function inboxHoldsFiles(paths: StorePaths, name: string): Promise<boolean> {
-  return (await entries(paths.dir('inbox', name))).some((f) => f.endsWith('.json'));
+  const dir = paths.dir('inbox', name);
+  if (
+    !(await paths.checked(dir).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return true;
+  return (await entries(dir)).some((f) => f.endsWith('.json'));
 }

@@ -1,6 +1,8 @@
-import { fsError } from '../errors.js';
+import path from 'node:path';
+import { fsError, isRelayError } from '../errors.js';
+import { refuseLinks } from './confined.js';
 import { KEY_PATTERN } from './events.js';
-import { listNames } from './read.js';
+import { listNames, type ReadResult, readEventFile } from './read.js';
 
 /** A file the log had to skip: reported, never fatal, never deleted. */
 export interface Problem {
@@ -25,13 +27,28 @@ export class Problems {
     this.sink({ file, reason });
   }
 
-  /** A directory's entries, sorted; absent is empty, any other failure a coded error naming the store. */
+  /**
+   * A directory's entries, sorted; absent is empty, one reached through a symbolic link is refused, any
+   * other failure a coded error naming the store.
+   */
   async list(dir: string): Promise<string[]> {
     try {
+      await refuseLinks(this.root, dir);
       return await listNames(dir);
     } catch (e) {
-      throw fsError(e, 'listing a directory', this.root);
+      throw isRelayError(e) ? e : fsError(e, 'listing a directory', this.root);
     }
+  }
+
+  /** Reads one event file of the store; one in a folder reached through a symbolic link is refused unread. */
+  async read(file: string): Promise<ReadResult> {
+    try {
+      await refuseLinks(this.root, path.dirname(file));
+    } catch (e) {
+      if (!isRelayError(e)) throw e;
+      return { ok: false, missing: false, reason: 'is inside a symbolic link, never followed' };
+    }
+    return readEventFile(file);
   }
 
   /** The message keys of a folder of `<key>.json` files; any other name is reported and skipped. */

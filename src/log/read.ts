@@ -1,20 +1,18 @@
 import { promises as fs } from 'node:fs';
+import { readRegular } from './confined.js';
 import { EventSchema, FORMAT_VERSION, type RelayEvent } from './events.js';
 
 export type ReadResult =
   | { readonly ok: true; readonly event: RelayEvent }
   | { readonly ok: false; readonly missing: boolean; readonly reason: string };
 
-/** Reads and validates one event file. A missing file (moved by another process) is not an error. */
+/**
+ * Reads and validates one event file. A missing file (moved by another process) is not an error; a link, a
+ * FIFO, a folder or a file larger than any event is refused unread (`confined.ts`).
+ */
 export async function readEventFile(file: string): Promise<ReadResult> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, missing: code === 'ENOENT', reason: `cannot be read (${code ?? String(e)})` };
-  }
-  return parseEvent(text);
+  const read = await readRegular(file);
+  return read.ok ? parseEvent(read.text) : read;
 }
 
 export function parseEvent(text: string): ReadResult {

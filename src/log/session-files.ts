@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
+import { isRelayError } from '../errors.js';
 import { createEventFile } from './append.js';
 import type { HeartbeatEvent, LeftEvent, SessionEvent } from './events.js';
 import { SESSION_FILE, type StorePaths } from './paths.js';
 import type { Problems } from './problems.js';
-import { readEventFile } from './read.js';
 
 /** `sessions/<name>/`: each instance's heartbeats and its `left`; a server compacts its own superseded beats. */
 export class SessionFiles {
@@ -40,7 +40,7 @@ export class SessionFiles {
 
   /** Whether a session of this name ever joined (its folder exists, whatever it holds now). */
   async known(name: string): Promise<boolean> {
-    const st = await fs.stat(this.paths.dir('sessions', name)).catch(() => undefined);
+    const st = await fs.lstat(this.paths.dir('sessions', name)).catch(() => undefined);
     return st?.isDirectory() === true;
   }
 
@@ -61,7 +61,12 @@ export class SessionFiles {
       return [];
     }
     const newest = new Map<string, string>();
-    for (const file of await this.problems.list(dir).catch(() => [] as string[])) {
+    const files = await this.problems.list(dir).catch((e: unknown) => {
+      // A session folder that is a symbolic link is reported, never followed; one that vanished is empty.
+      if (isRelayError(e) && e.code === 'outside_root') this.problems.report(dir, e.message);
+      return [] as string[];
+    });
+    for (const file of files) {
       const m = SESSION_FILE.exec(file);
       if (!m) {
         if (!file.endsWith('.tmp'))
@@ -82,7 +87,7 @@ export class SessionFiles {
 
   async read(name: string, file: string): Promise<HeartbeatEvent | LeftEvent | undefined> {
     const where = this.paths.file('sessions', name, file);
-    const read = await readEventFile(where);
+    const read = await this.problems.read(where);
     if (!read.ok) {
       if (!read.missing) this.problems.report(where, read.reason);
       return undefined;

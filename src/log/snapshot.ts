@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
+import { readRegular } from './confined.js';
 import type { StorePaths } from './paths.js';
 
 /**
@@ -26,10 +27,27 @@ export type Snapshot = z.infer<typeof SnapshotSchema>;
 
 export const SNAPSHOT_FILE = 'snapshot.json';
 
-/** What reading a snapshot needs of the store: where it is, and where to report a bad one. */
+/** What a snapshot needs of the store: where it is, where to report a bad one, and where to move it aside. */
 export interface SnapshotStore {
   readonly paths: StorePaths;
   report(file: string, reason: string): void;
+  quarantine(file: string): Promise<string>;
+}
+
+type SnapshotRead = { readonly kind: 'none' } | { readonly kind: 'bad'; readonly reason: string } | Snapshot;
+
+async function load(store: SnapshotStore, file: string): Promise<SnapshotRead> {
+  const read = await readRegular(await store.paths.checked(file), 16 * 1024 * 1024).catch((e: unknown) => ({
+    ok: false as const,
+    missing: false,
+    reason: e instanceof Error ? e.message : String(e),
+  }));
+  if (!read.ok) return read.missing ? { kind: 'none' } : { kind: 'bad', reason: read.reason };
+  try {
+    return SnapshotSchema.parse(JSON.parse(read.text));
+  } catch {
+    return { kind: 'bad', reason: 'is not a valid snapshot' };
+  }
 }
 
 export function emptySnapshot(): Snapshot {
@@ -38,24 +56,22 @@ export function emptySnapshot(): Snapshot {
 
 export async function readSnapshot(store: SnapshotStore): Promise<Snapshot> {
   const file = path.join(store.paths.dir('snapshots'), SNAPSHOT_FILE);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    return emptySnapshot();
-  }
-  try {
-    return SnapshotSchema.parse(JSON.parse(text));
-  } catch {
-    store.report(file, 'is not a valid snapshot; its counts are left out');
-    return emptySnapshot();
-  }
+  const read = await load(store, file);
+  if ('v' in read) return read;
+  if (read.kind === 'bad') store.report(file, `${read.reason}; its counts are left out`);
+  return emptySnapshot();
 }
 
 export async function writeSnapshot(store: SnapshotStore, snapshot: Snapshot): Promise<void> {
-  const dir = store.paths.dir('snapshots');
+  const dir = await store.paths.checked(store.paths.dir('snapshots'));
   await fs.mkdir(dir, { recursive: true });
-  await writeFileAtomic(path.join(dir, SNAPSHOT_FILE), `${JSON.stringify(snapshot, null, 2)}\n`, {
+  const file = path.join(dir, SNAPSHOT_FILE);
+  // A bad snapshot (corrupt, a link, a FIFO) is moved aside before it is replaced, so its counts can still
+  // be recovered by hand; write-file-atomic would also follow a link to write outside the store.
+  if ((await fs.lstat(file).catch(() => undefined)) && !('v' in (await load(store, file)))) {
+    await store.quarantine(file);
+  }
+  await writeFileAtomic(file, `${JSON.stringify(snapshot, null, 2)}\n`, {
     fsync: true,
   });
 }
@@ -66,5 +82,6 @@ export async function writeSegment(
   segment: string,
   lines: readonly string[],
 ): Promise<void> {
-  await writeFileAtomic(path.join(paths.dir('snapshots'), segment), `${lines.join('\n')}\n`, { fsync: true });
+  const file = await paths.checked(path.join(paths.dir('snapshots'), segment));
+  await writeFileAtomic(file, `${lines.join('\n')}\n`, { fsync: true });
 }

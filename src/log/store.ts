@@ -9,6 +9,7 @@ import type {
   SessionEvent,
   SettledEvent,
 } from './events.js';
+import { hostileEntries } from './hostile.js';
 import { InboxFiles } from './inbox.js';
 import { InboxWatch } from './inbox-watch.js';
 import { Leases } from './leases.js';
@@ -127,7 +128,7 @@ export class Store {
 
   /** Wakes on new mail in `inbox/<name>/` (a hint, never a message). */
   watchInbox(name: string, scanMs?: number): InboxWatch {
-    return new InboxWatch(this.paths.dir('inbox', name), scanMs);
+    return new InboxWatch(this.paths.dir('inbox', name), scanMs, (dir) => this.paths.checked(dir));
   }
 
   sentKeys(from: string): Promise<string[]> {
@@ -190,6 +191,11 @@ export class Store {
 
   quarantine(file: string): Promise<string> {
     return this.compaction.quarantine(file);
+  }
+
+  /** Links, FIFOs, sockets and folders where only regular files belong: `clean` quarantines them. */
+  hostileEntries(): Promise<string[]> {
+    return hostileEntries(this.paths);
   }
 
   readSnapshot(): Promise<Snapshot> {

@@ -18,8 +18,8 @@ export class TempFiles {
   async old(now: number, ageMs: number): Promise<string[]> {
     const dir = this.paths.dir('tmp');
     const out: string[] = [];
-    for (const file of await listNames(dir)) {
-      const st = await fs.stat(path.join(dir, file)).catch(() => undefined);
+    for (const file of await listNames(await this.paths.checked(dir))) {
+      const st = await fs.lstat(path.join(dir, file)).catch(() => undefined);
       if (st && now - st.mtimeMs > ageMs) out.push(file);
     }
     return out;
@@ -28,7 +28,8 @@ export class TempFiles {
   /** Removes the temporary files older than `ageMs`; resolves how many. */
   async sweep(now: number, ageMs: number): Promise<number> {
     const old = await this.old(now, ageMs);
-    for (const file of old) await fs.rm(path.join(this.paths.dir('tmp'), file), { force: true });
+    const dir = await this.paths.checked(this.paths.dir('tmp'));
+    for (const file of old) await fs.rm(path.join(dir, file), { force: true });
     return old.length;
   }
 

@@ -23,7 +23,7 @@ export async function usageOf(dir: string): Promise<Usage> {
       bytes += sub.bytes;
       files += sub.files;
     } else {
-      const st = await fs.stat(full).catch(() => undefined);
+      const st = await fs.lstat(full).catch(() => undefined);
       bytes += st?.size ?? 0;
       files++;
     }

@@ -1,4 +1,5 @@
 import { RelayError } from '../errors.js';
+import { MAX_BODY_BYTES } from '../log/confined.js';
 
 /** The limits a send must pass, decided from the log's own facts; pure. */
 export interface Limits {
@@ -8,7 +9,7 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Limits = {
-  maxBodyBytes: 1_000_000,
+  maxBodyBytes: MAX_BODY_BYTES,
   sendsPerMinute: 60,
   ttlMs: 7 * 24 * 60 * 60 * 1000,
 };

@@ -213,6 +213,11 @@ export async function cleanStore(
     }
     const tempRemoved = await ctx.store.temp.sweep(ctx.clock.wall(), options.tempAgeMs ?? TEMP_AGE_MS);
     const quarantined: string[] = [];
+    // First, so that no later step of clean trips on an entry no reader may open.
+    for (const entry of await ctx.store.hostileEntries()) {
+      ctx.store.report(entry, 'is not a regular file or real folder; moved into quarantine/');
+      quarantined.push(await ctx.store.quarantine(entry));
+    }
     const { expired, archived } = await sweepInboxes(ctx, quarantined);
     await dropStaleLeases(ctx);
     const stagingName = `packing-${formatStamp(ctx.clock.tick())}`;

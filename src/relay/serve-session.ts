@@ -1,3 +1,4 @@
+import { isRelayError } from '../errors.js';
 import { HybridClock, type Now } from '../log/clock.js';
 import type { SentEvent } from '../log/events.js';
 import type { InboxWatch } from '../log/inbox-watch.js';
@@ -68,6 +69,8 @@ export class RelaySession {
   private readonly open = new Set<Promise<void>>();
   /** The link to the remote relay, when RELAY_REMOTE_URL is set. */
   private link: RemoteLink | undefined;
+  /** The name still to join: the disk was full at start. */
+  private pendingJoin: string | undefined;
 
   private constructor(context: RelayContext, renamedFrom: string | undefined, onError: (e: unknown) => void) {
     this.context = context;
@@ -78,12 +81,21 @@ export class RelaySession {
   static async start(options: ContextOptions & { onError?: (e: unknown) => void }): Promise<RelaySession> {
     const draft = createContext(options);
     const desired = options.name ?? options.config.desiredName;
-    const me = await join(draft, desired);
-    const session = new RelaySession(
-      { ...draft, me },
-      me.name === desired ? undefined : desired,
-      options.onError ?? (() => {}),
-    );
+    const onError = options.onError ?? (() => {});
+    let me: Identity;
+    let pendingJoin: string | undefined;
+    try {
+      me = await join(draft, desired);
+    } catch (e) {
+      if (!isRelayError(e) || e.code !== 'disk_full') throw e;
+      // A full disk must not keep a session from starting: it answers reads, refuses each write with the
+      // disk's sentence, and joins at the first heartbeat that finds space.
+      onError(e);
+      me = { ...draft.me, name: desired };
+      pendingJoin = desired;
+    }
+    const session = new RelaySession({ ...draft, me }, me.name === desired ? undefined : desired, onError);
+    session.pendingJoin = pendingJoin;
     session.timer = setInterval(() => session.heartbeat(), options.config.heartbeatMs);
     session.timer.unref();
     if (options.config.remote) {
@@ -111,8 +123,14 @@ export class RelaySession {
 
   heartbeat(): Promise<void> {
     if (this.stopped) return this.beating;
-    this.beating = this.beating.then(() => beat(this.context)).catch(this.onError);
+    this.beating = this.beating.then(() => this.beatOrJoin()).catch(this.onError);
     return this.beating;
+  }
+
+  private async beatOrJoin(): Promise<void> {
+    if (this.pendingJoin === undefined) return beat(this.context);
+    Object.assign(this.context.me, await join(this.context, this.pendingJoin));
+    this.pendingJoin = undefined;
   }
 
   /** To a local session, or (`machine:name`, or a name unknown here) through the remote relay. */
@@ -190,6 +208,6 @@ export class RelaySession {
     }
     await this.link?.stop();
     await this.beating;
-    await leave(this.context).catch(this.onError);
+    if (this.pendingJoin === undefined) await leave(this.context).catch(this.onError);
   }
 }

@@ -6,6 +6,7 @@
  * the dead taker may have shown it. So a message is never lost with its taker; the window left (answer
  * written, `consumed` not yet on disk) can only show a message twice, never drop it (spec: INV-TAKE).
  */
+import { isRelayError } from '../errors.js';
 import type { DeliveryPath, LeasedEvent, SentEvent } from '../log/events.js';
 import type { CurrentLease } from '../log/leases.js';
 import { validateName } from '../log/names.js';
@@ -130,9 +131,12 @@ export async function takeInbox(ctx: RelayContext, options: TakeOptions): Promis
       taken = evolveTaken(taken, message);
     }
   } catch (e) {
-    // A failure part-way (a full disk) gives back what was leased, so the error's "nothing was lost" is true.
-    await giveBack(ctx, held);
-    throw e;
+    // A full disk part-way: what was already leased is returned (the rest stays waiting), so the answer
+    // carries it and is true. Any other failure, or none leased, gives all back: "nothing was lost" holds.
+    if (held.length === 0 || !isRelayError(e) || e.code !== 'disk_full') {
+      await giveBack(ctx, held);
+      throw e;
+    }
   }
   let done = false;
   return {
