@@ -73,7 +73,7 @@ export class Leases {
 
   /** Names of the inboxes that have lease files. */
   async inboxes(): Promise<string[]> {
-    return (await listNames(this.paths.dir('leases'))).filter((n) => !n.startsWith('.'));
+    return (await this.problems.list(this.paths.dir('leases'))).filter((n: string) => !n.startsWith('.'));
   }
 
   /** The highest generation of each key with lease files, for `clean`, which drops settled messages' leases. */
