@@ -79,8 +79,7 @@ export async function readStatus(ctx: RelayContext): Promise<StatusReport> {
     const paths = countsByPath(state, name);
     const packedHanded = packed.handed ?? 0;
     // Put-back messages were taken by cancelled requests (answers), never handed to a client.
-    const returned =
-      paths.returned + packed.delivered - packedHanded - counts.returned - packed.returned;
+    const returned = paths.returned + packed.delivered - packedHanded - counts.returned - packed.returned;
     deliveries.push({ name, handed: paths.handed + packedHanded, returned });
   }
   const usage = await ctx.store.usage();
