@@ -13,7 +13,7 @@ import path from 'node:path';
  */
 export interface Posted {
   readonly text: string;
-  /** When the post's line was read (performance.now() of this process). */
+  /** When the post's line was read: a monotonic clock in ms (process.hrtime, as the bench's monoMs). */
   readonly atMs: number;
 }
 
@@ -79,7 +79,7 @@ export class FakeMessagingSocket {
             return;
           }
         } else if (frame.type === 'user' && typeof frame.message?.content === 'string') {
-          this.posts.push({ text: frame.message.content, atMs: performance.now() });
+          this.posts.push({ text: frame.message.content, atMs: Number(process.hrtime.bigint()) / 1e6 });
         }
       }
     });
