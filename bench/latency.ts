@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type BenchContext, reps } from './context.js';
 import { loopFor, rawDurableWrite } from './disk.js';
 import { type Beside, type Figure, type Figures, NOT_BUILT } from './figures.js';
+import { measureNative } from './native.js';
 import { channelInbox } from './push.js';
 import { monoMs, summarize, timing } from './stats.js';
 import { allStarted, call, callOk, type Served, startServe } from './stdio.js';
@@ -141,6 +142,7 @@ export async function measureLatency(ctx: BenchContext, strategies: Strategies):
     } else {
       figures['latency.sendToPush'] = { label: 'send → channel notification', unit: 'ms', value: NOT_BUILT };
     }
+    Object.assign(figures, await measureNative(ctx, rawBeside));
     return figures;
   } finally {
     for (const s of started) await s.close().catch(() => {});

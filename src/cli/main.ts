@@ -29,7 +29,7 @@ export function buildProgram(): Command {
     .description('run the MCP server over stdio (your MCP client starts this)')
     .option(
       '--push <mode>',
-      'channel push: deliver | notify | off (default: notify for Claude Code, else off)',
+      'push: native | deliver | notify | off (default: native in Claude Code 2.1.224+, notify in older, else off)',
     )
     .action(lazy(() => import('./commands/serve.js')));
 

@@ -19,6 +19,8 @@ const SnapshotSchema = z.object({
       delivered: z.number().int().nonnegative(),
       expired: z.number().int().nonnegative(),
       returned: z.number().int().nonnegative().default(0),
+      /** Of the delivered, those handed to the client (native, channel); absent: none. */
+      handed: z.number().int().nonnegative().optional(),
     }),
   ),
   segments: z.array(z.string()),

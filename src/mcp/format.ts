@@ -85,7 +85,7 @@ export function formatUptime(ms: number): string {
 }
 
 export function formatSessions(
-  sessions: readonly Pick<HeartbeatEvent, 'name' | 'cwd' | 'startedAt' | 'pid'>[],
+  sessions: readonly Pick<HeartbeatEvent, 'name' | 'cwd' | 'startedAt' | 'pid' | 'push'>[],
   me: string,
   now: number,
   home?: string,
@@ -93,8 +93,10 @@ export function formatSessions(
   const lines = [`${sessions.length} active session(s):`];
   for (const s of sessions) {
     const you = s.name === me ? ' (you)' : '';
+    // `push`: mail reaches that model by itself (native inbox or channel); otherwise only when it asks.
+    const push = s.push === undefined ? '' : ' push';
     lines.push(
-      `  - ${s.name}${you} — ${tildePath(s.cwd, home)} (up ${formatUptime(now - s.startedAt)}, pid ${s.pid})`,
+      `  - ${s.name}${push}${you} — ${tildePath(s.cwd, home)} (up ${formatUptime(now - s.startedAt)}, pid ${s.pid})`,
     );
   }
   return lines.join('\n');

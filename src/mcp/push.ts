@@ -4,27 +4,31 @@ import type { SentEvent } from '../log/events.js';
 import type { RelaySession } from '../relay/serve-session.js';
 
 /**
- * Channel push (Claude Code's `notifications/claude/channel`). The server cannot see whether the client
- * shows these notifications (Claude Code does so only in interactive sessions started with channels
+ * How mail reaches the model by itself. `native`: posted into Claude Code's own inbox socket (`native.ts`).
+ * Otherwise channel push (Claude Code's `notifications/claude/channel`). The server cannot see whether the
+ * client shows these notifications (Claude Code does so only in interactive sessions started with channels
  * enabled), so a pushed message counts as delivered only when the user said push works (`deliver`):
  *
  * - `deliver`: each new message is taken (consumed via `channel`) and pushed whole;
  * - `notify`: a short notice names who wrote; the messages wait for a poll or a hook;
  * - `off`: nothing is pushed and the capability is not declared.
  *
- * Unset, the mode is `notify` for Claude Code and `off` for other clients.
+ * Unset, the mode is `native` where the client gave this process its inbox socket (Claude Code 2.1.224+),
+ * `notify` for an older Claude Code and `off` for other clients.
  */
-export type PushMode = 'deliver' | 'notify' | 'off';
-export const PUSH_MODES = ['deliver', 'notify', 'off'] as const;
+export type PushMode = 'native' | 'deliver' | 'notify' | 'off';
+export const PUSH_MODES = ['native', 'deliver', 'notify', 'off'] as const;
+/** Set by Claude Code 2.1.224+ for every process of a session; checked here so the native code loads only then. */
+const NATIVE_SOCKET_ENV = 'CLAUDE_CODE_MESSAGING_SOCKET';
 export const CHANNEL_METHOD = 'notifications/claude/channel';
 
 export function pushModeFromEnv(env: NodeJS.ProcessEnv = process.env): PushMode | undefined {
   const raw = env.RELAY_PUSH;
-  if (raw === undefined || raw === '') return undefined;
+  if (raw === undefined || raw === '') return env[NATIVE_SOCKET_ENV] ? 'native' : undefined;
   if ((PUSH_MODES as readonly string[]).includes(raw)) return raw as PushMode;
   throw new RelayError(
     'bad_input',
-    `RELAY_PUSH must be deliver, notify or off, got ${JSON.stringify(raw.slice(0, 20))}; fix or unset it.`,
+    `RELAY_PUSH must be native, deliver, notify or off, got ${JSON.stringify(raw.slice(0, 20))}; fix or unset it.`,
   );
 }
 
@@ -51,56 +55,62 @@ export function formatNotice(senders: readonly string[], count: number): string 
   return `${count} new relay message(s) from ${from}: call relay_poll to read.`;
 }
 
+/**
+ * `pass` run one at a time: a wake-up during a pass schedules one more pass, so whatever landed meanwhile is
+ * taken together. A failed pass is reported; the next wake-up tries again.
+ */
+export function onePassAtATime(pass: () => Promise<void>, onError: (e: unknown) => void): () => void {
+  let running = false;
+  let again = false;
+  const run = async () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        await pass();
+      } while (again);
+    } catch (e) {
+      onError(e);
+    } finally {
+      running = false;
+    }
+  };
+  return () => void run();
+}
+
 export class ChannelPush {
   private readonly server: McpServer;
   private readonly session: RelaySession;
-  private readonly mode: Exclude<PushMode, 'off'>;
+  private readonly mode: 'deliver' | 'notify';
   private readonly notified = new Set<string>();
-  private running = false;
-  private again = false;
+  private readonly run: () => void;
   private unsubscribe: (() => void) | undefined;
-  private readonly onError: (e: unknown) => void;
 
   constructor(
     server: McpServer,
     session: RelaySession,
-    mode: Exclude<PushMode, 'off'>,
+    mode: 'deliver' | 'notify',
     onError: (e: unknown) => void,
   ) {
     this.server = server;
     this.session = session;
     this.mode = mode;
-    this.onError = onError;
+    this.run = onePassAtATime(() => (this.mode === 'deliver' ? this.deliver() : this.notify()), onError);
   }
 
   async start(): Promise<void> {
     await this.session.watch.start();
-    this.unsubscribe = this.session.watch.subscribe(() => void this.run());
-    void this.run();
+    if (this.mode === 'deliver') await this.session.setPush('channel');
+    this.unsubscribe = this.session.watch.subscribe(this.run);
+    this.run();
   }
 
   stop(): void {
     this.unsubscribe?.();
-  }
-
-  /** One pass at a time; a wake-up during a pass schedules one more pass. */
-  private async run(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        if (this.mode === 'deliver') await this.deliver();
-        else await this.notify();
-      } while (this.again);
-    } catch (e) {
-      this.onError(e);
-    } finally {
-      this.running = false;
-    }
   }
 
   /** One message per take: each is consumed once its notification has been written out, not before. */

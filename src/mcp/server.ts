@@ -28,7 +28,8 @@ export function createMcpServer(
   push?: PushMode,
   onError: (e: unknown) => void = () => {},
 ): McpServer {
-  const declare = push !== 'off';
+  // The native inbox needs no capability: it is a socket of the client, not this connection.
+  const declare = push !== 'off' && push !== 'native';
   const server = new McpServer(
     { name: SERVER_NAME, version },
     {

@@ -1,4 +1,4 @@
-import type { RelayEvent, SentEvent, SettledEvent } from '../log/events.js';
+import { HANDED_PATHS, type RelayEvent, type SentEvent, type SettledEvent } from '../log/events.js';
 
 /**
  * The inbox projection: messages sent − consumed − expired, in delivery order (key order). Pure: no file
@@ -81,4 +81,23 @@ export function inboxCounts(state: InboxState, to: string): InboxCounts {
     else expired++;
   }
   return { queued, delivered, expired, returned };
+}
+
+/** Consumed messages of one inbox by where they went: handed to the client (which acknowledges nothing), or returned to the model. */
+export interface PathCounts {
+  readonly handed: number;
+  readonly returned: number;
+}
+
+export function countsByPath(state: InboxState, to: string): PathCounts {
+  let handed = 0;
+  let returned = 0;
+  for (const message of state.messages.values()) {
+    if (message.to !== to) continue;
+    const outcome = state.settled.get(message.key);
+    if (outcome?.kind !== 'consumed') continue;
+    if (HANDED_PATHS.includes(outcome.via)) handed++;
+    else returned++;
+  }
+  return { handed, returned };
 }

@@ -1,6 +1,6 @@
 import { fsError, RelayError } from '../errors.js';
 import { formatStamp, parseStamp } from '../log/clock.js';
-import { KEY_PATTERN, type RelayEvent } from '../log/events.js';
+import { HANDED_PATHS, KEY_PATTERN, type RelayEvent } from '../log/events.js';
 import type { Snapshot } from '../log/snapshot.js';
 import { SESSION_FILE } from '../log/store.js';
 import { TEMP_AGE_MS } from '../log/temp.js';
@@ -160,8 +160,10 @@ async function finishStaging(ctx: RelayContext, stagingName: string, snapshot: S
       (event.kind === 'sent' && event.restoredFrom)
     ) {
       const t = totals[event.to] ?? { delivered: 0, expired: 0, returned: 0 };
-      if (event.kind === 'consumed') t.delivered++;
-      else if (event.kind === 'expired') t.expired++;
+      if (event.kind === 'consumed') {
+        t.delivered++;
+        if (HANDED_PATHS.includes(event.via)) t.handed = (t.handed ?? 0) + 1;
+      } else if (event.kind === 'expired') t.expired++;
       else t.returned++;
       totals[event.to] = t;
     }

@@ -19,6 +19,8 @@ export interface Identity {
    * holding this context (the heartbeat, the remote link) sees it without the context being replaced.
    */
   client?: string;
+  /** How mail reaches this session by itself, while a push that hands messages to the client runs. */
+  push?: 'native' | 'channel';
   readonly ancestors?: readonly number[];
 }
 

@@ -5,6 +5,7 @@ import { TEMP_AGE_MS } from '../log/temp.js';
 import type { RelayConfig } from './config.js';
 import { deliverByHook } from './hook.js';
 import { randomId } from './ids.js';
+import { NATIVE_SOCKET_ENV, nativeInboxFromEnv, postNative } from './native-inbox.js';
 import { RelaySession } from './serve-session.js';
 
 export interface Check {
@@ -112,6 +113,52 @@ async function checkCanary(config: RelayConfig): Promise<Check[]> {
   return checks;
 }
 
+/**
+ * Inside a Claude Code session (2.1.224+) the socket variables are set: a canary goes the whole native way,
+ * taken via native, posted, and consumed once the socket read it. It reaches the model running doctor too.
+ */
+async function checkNative(config: RelayConfig, env: NodeJS.ProcessEnv): Promise<Check> {
+  const inbox = nativeInboxFromEnv(env);
+  if (!inbox)
+    // Nothing is wrong outside Claude Code: the check does not apply, and says so.
+    return {
+      name: 'native inbox',
+      ok: true,
+      detail: `not available here (${NATIVE_SOCKET_ENV} is unset: this is not a process of a Claude Code 2.1.224+ session); run doctor from inside one to check it`,
+    };
+  const session = await RelaySession.start({ config, name: `doctor-${randomId(6)}` });
+  try {
+    const sent = await session.send({ to: session.name, message: 'canary' });
+    const take = await session.take({ via: 'native' });
+    try {
+      await postNative(
+        inbox,
+        `claude-relay doctor: a canary through the native inbox (#${sent.event.id}); nothing to do.`,
+      );
+    } catch (e) {
+      await take.release();
+      return {
+        name: 'native inbox',
+        ok: false,
+        detail: `the socket refused the canary: ${(e as Error).message}`,
+        fix: 'update Claude Code, or set RELAY_PUSH=notify; mail still arrives by hooks and polls',
+      };
+    }
+    await take.commit();
+    const settled = await session.ctx.store.readSettled(session.name, sent.event.key);
+    const ok = settled?.kind === 'consumed' && settled.via === 'native';
+    return {
+      name: 'native inbox',
+      ok,
+      detail: ok
+        ? `${inbox.socket} accepted a canary; messages reach the model by themselves`
+        : 'the canary was posted but not recorded as delivered via native',
+    };
+  } finally {
+    await session.stop();
+  }
+}
+
 async function checkHooksInstalled(home: string): Promise<Check> {
   const file = path.join(home, '.claude', 'settings.json');
   const text = await fs.readFile(file, 'utf8').catch(() => '');
@@ -162,6 +209,7 @@ export async function runChecks(config: RelayConfig, env: NodeJS.ProcessEnv, hom
     detail: `a session started here is named "${config.desiredName}"${config.nameFromEnv ? ' (RELAY_SESSION_NAME)' : ' (this directory)'} on machine "${config.machine}"`,
   });
   checks.push(...(await checkCanary(config)));
+  checks.push(await checkNative(config, env));
   checks.push(await checkHooksInstalled(home));
   const remote = await checkRemote(env);
   if (remote) checks.push(remote);

@@ -26,6 +26,7 @@ function heartbeat(ctx: RelayContext, me: Identity): HeartbeatEvent {
     joined: me.joined === '' ? at : me.joined,
     ...(me.client === undefined ? {} : { client: me.client }),
     ...(me.ancestors === undefined ? {} : { ancestors: [...me.ancestors] }),
+    ...(me.push === undefined ? {} : { push: me.push }),
   };
 }
 

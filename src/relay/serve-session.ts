@@ -121,6 +121,14 @@ export class RelaySession {
     return this.heartbeat();
   }
 
+  /** Says in the heartbeat how mail reaches this session by itself (undefined: only when it asks). */
+  setPush(push: 'native' | 'channel' | undefined): Promise<void> {
+    if (this.context.me.push === push) return this.beating;
+    if (push === undefined) delete this.context.me.push;
+    else this.context.me.push = push;
+    return this.heartbeat();
+  }
+
   heartbeat(): Promise<void> {
     if (this.stopped) return this.beating;
     this.beating = this.beating.then(() => this.beatOrJoin()).catch(this.onError);

@@ -1,4 +1,4 @@
-import { foldInbox, inboxCounts } from '../projections/inbox.js';
+import { countsByPath, foldInbox, inboxCounts } from '../projections/inbox.js';
 import { isLive } from '../projections/sessions.js';
 import { presenceOf } from '../remote/convert.js';
 import type { Presence } from '../remote/protocol.js';
@@ -15,10 +15,23 @@ export interface InboxStatus {
   readonly expired: number;
 }
 
+/**
+ * Where an inbox's delivered messages went: `handed` to the client (native, channel; it acknowledges
+ * nothing, so this is as far as the log can tell), or `returned` to the model in an answer (poll, long-poll,
+ * hook, cli).
+ */
+export interface DeliveryStatus {
+  readonly name: string;
+  readonly handed: number;
+  readonly returned: number;
+}
+
 export interface StatusReport {
   readonly root: string;
   readonly sessions: SessionStatus[];
   readonly inboxes: InboxStatus[];
+  /** One row per inbox, in the order of `inboxes`. */
+  readonly deliveries: DeliveryStatus[];
   readonly storeBytes: number;
   readonly tempFiles: number;
 }
@@ -46,13 +59,15 @@ export async function readStatus(ctx: RelayContext): Promise<StatusReport> {
     ...Object.keys(snapshot.totals),
   ]);
   const inboxes: InboxStatus[] = [];
+  const deliveries: DeliveryStatus[] = [];
   for (const name of [...names].sort()) {
     const events = [
       ...(await ctx.store.readArea('inbox', name)),
       ...(await ctx.store.readArea('archive', name)),
       ...(await ctx.store.readArea('settled', name)),
     ];
-    const counts = inboxCounts(foldInbox(events), name);
+    const state = foldInbox(events);
+    const counts = inboxCounts(state, name);
     const packed = snapshot.totals[name] ?? { delivered: 0, expired: 0, returned: 0 };
     inboxes.push({
       name,
@@ -61,12 +76,18 @@ export async function readStatus(ctx: RelayContext): Promise<StatusReport> {
       delivered: counts.delivered + packed.delivered - counts.returned - packed.returned,
       expired: counts.expired + packed.expired,
     });
+    const paths = countsByPath(state, name);
+    const packedHanded = packed.handed ?? 0;
+    // Put-back messages were taken by cancelled requests (answers), never handed to a client.
+    const returned = paths.returned + packed.delivered - packedHanded - counts.returned - packed.returned;
+    deliveries.push({ name, handed: paths.handed + packedHanded, returned });
   }
   const usage = await ctx.store.usage();
   return {
     root: ctx.store.root,
     sessions,
     inboxes,
+    deliveries,
     storeBytes: usage.store.bytes,
     tempFiles: usage.temp.files,
   };

@@ -147,9 +147,9 @@ describe('claude-relay CLI (built, real processes)', () => {
         'store <home> (<size>) on testhost',
         '1 live session(s):',
         '  - api — ~/projects/api (up <uptime>, pid <pid:api>, relay-tests 1.0.0)',
-        'inboxes (queued / delivered / expired):',
-        '  - api: 0 / 1 / 0',
-        '  - web: 1 / 0 / 0',
+        'inboxes (queued / handed to the client / returned to the model / expired):',
+        '  - api: 0 / 0 / 1 / 0',
+        '  - web: 1 / 0 / 0 / 0',
         'remote relay: not configured (set RELAY_REMOTE_URL and RELAY_API_KEY to reach other machines)',
         '',
       ].join('\n'),
@@ -163,6 +163,10 @@ describe('claude-relay CLI (built, real processes)', () => {
       inboxes: [
         { name: 'api', queued: 0, delivered: 1, expired: 0 },
         { name: 'web', queued: 1, delivered: 0, expired: 0 },
+      ],
+      deliveries: [
+        { name: 'api', handed: 0, returned: 1 },
+        { name: 'web', handed: 0, returned: 0 },
       ],
     });
     expect(json.sessions).toHaveLength(1);
@@ -181,6 +185,7 @@ describe('claude-relay CLI (built, real processes)', () => {
     );
     const after = JSON.parse(ok(await run('status', '--json')));
     expect(after.inboxes, 'counts survive clean').toEqual(json.inboxes);
+    expect(after.deliveries, 'paths survive clean').toEqual(json.deliveries);
     const unread = JSON.parse(ok(await run('poll', '--name', 'web', '--json')));
     expect(
       unread.messages.map((m: { body: string }) => m.body),

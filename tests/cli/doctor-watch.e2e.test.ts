@@ -2,8 +2,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Check } from '../../src/relay/doctor.js';
-import { tempDir } from '../support/cleanup.js';
+import { defer, tempDir } from '../support/cleanup.js';
 import { childEnv } from '../support/env.js';
+import { FakeMessagingSocket } from '../support/native-socket.js';
 import { runCli, spawnCli } from '../support/processes.js';
 import { joinOnce, sentId, sentTo, settledOf } from '../support/store.js';
 import { waitFor } from '../support/wait.js';
@@ -67,6 +68,22 @@ describe('claude-relay doctor', () => {
     const checks = JSON.parse(ran.stdout) as Check[];
     expect(checks.every((c) => c.ok)).toBe(true);
     expect(checks.find((c) => c.name === 'Claude Code hooks')?.ok).toBe(true);
+  });
+
+  it('inside Claude Code (the messaging socket set) a canary goes the native way; outside it says so', async () => {
+    const { env, home } = await setup();
+    const outside = JSON.parse((await runCli(['doctor', '--json'], { env, cwd: home })).stdout) as Check[];
+    expect(outside.find((c) => c.name === 'native inbox')?.detail).toMatch(/^not available here/);
+    const fake = await FakeMessagingSocket.start(await tempDir('relay-sock-'));
+    defer(() => fake.close());
+    const ran = await runCli(['doctor', '--json'], { env: { ...env, ...fake.env }, cwd: home });
+    const native = (JSON.parse(ran.stdout) as Check[]).find((c) => c.name === 'native inbox');
+    expect(native).toMatchObject({ ok: true, detail: expect.stringContaining('accepted a canary') });
+    expect(fake.posts.map((p) => p.text)).toEqual([expect.stringMatching(/^claude-relay doctor: a canary/)]);
+    await fake.close();
+    const refused = await runCli(['doctor', '--json'], { env: { ...env, ...fake.env }, cwd: home });
+    expect(refused.code).toBe(1);
+    expect((JSON.parse(refused.stdout) as Check[]).find((c) => c.name === 'native inbox')?.ok).toBe(false);
   });
 
   it('a store it cannot write to: FAIL with a fix, exit 1', async () => {

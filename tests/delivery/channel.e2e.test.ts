@@ -182,7 +182,7 @@ describe('channel push: RELAY_PUSH unset', () => {
       env: childEnv({ RELAY_HOME: root, RELAY_SESSION_NAME: 'bad', RELAY_PUSH: 'always' }),
     });
     expect(ran.code).toBe(1);
-    expect(ran.stderr).toContain('RELAY_PUSH must be deliver, notify or off, got "always"');
+    expect(ran.stderr).toContain('RELAY_PUSH must be native, deliver, notify or off, got "always"');
     expect(ran.stdout).toBe('');
   });
 });

@@ -52,7 +52,14 @@ describe('push mode', () => {
       expect(choosePush(mode, 'claude-code')).toBe(mode);
       expect(choosePush(mode, 'other')).toBe(mode);
     }
-    expect(() => pushModeFromEnv({ RELAY_PUSH: 'yes' })).toThrow(/RELAY_PUSH must be deliver, notify or off/);
+    expect(() => pushModeFromEnv({ RELAY_PUSH: 'yes' })).toThrow(
+      /RELAY_PUSH must be native, deliver, notify or off/,
+    );
+    // Claude Code 2.1.224+ gives its servers the messaging socket: native is then the default, RELAY_PUSH still wins.
+    const socket = { CLAUDE_CODE_MESSAGING_SOCKET: '/tmp/cc.sock', CLAUDE_CODE_MESSAGING_TOKEN: 't' };
+    expect(pushModeFromEnv(socket)).toBe('native');
+    expect(pushModeFromEnv({ ...socket, RELAY_PUSH: 'notify' })).toBe('notify');
+    expect(pushModeFromEnv({ RELAY_PUSH: 'native' })).toBe('native');
     expect(choosePush(undefined, 'claude-code')).toBe('notify');
     expect(choosePush(undefined, 'cursor')).toBe('off');
     expect(choosePush(undefined, undefined)).toBe('off');

@@ -20,11 +20,16 @@ export async function run(options: { push?: string } = {}): Promise<number> {
   });
   const server = createMcpServer(session, packageVersion(), configured, logError);
   let push: ChannelPush | undefined;
+  // Posted into the client's own inbox from the start (mail waiting now needs no `initialize`); loaded only then.
+  const native =
+    configured === 'native'
+      ? import('../../mcp/native.js').then((m) => m.startNative(session, logError))
+      : undefined;
   server.server.oninitialized = () => {
     const client = server.server.getClientVersion();
     if (client?.name) void session.setClient(`${client.name} ${client.version ?? ''}`.trim());
     const mode = choosePush(configured, client?.name);
-    if (mode === 'off') return;
+    if (mode === 'off' || mode === 'native') return;
     push = new ChannelPush(server, session, mode, logError);
     void push.start().catch(logError);
   };
@@ -41,6 +46,7 @@ export async function run(options: { push?: string } = {}): Promise<number> {
   await server.connect(transport);
   await closed;
   push?.stop();
+  (await native)?.stop();
   await session.stop();
   await server.close().catch(() => {});
   return 0;

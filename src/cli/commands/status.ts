@@ -35,9 +35,13 @@ export async function run(options: { json?: boolean }): Promise<number> {
       `  - ${s.name}${where} — ${tildePath(s.cwd)} (${state}, pid ${s.pid}${s.client ? `, ${s.client}` : ''})`,
     );
   }
-  lines.push('inboxes (queued / delivered / expired):');
+  // Handed: given to the client (native, channel), which acknowledges nothing; returned: in an answer to the model.
+  lines.push('inboxes (queued / handed to the client / returned to the model / expired):');
   if (report.inboxes.length === 0) lines.push('  (none)');
-  for (const i of report.inboxes) lines.push(`  - ${i.name}: ${i.queued} / ${i.delivered} / ${i.expired}`);
+  report.inboxes.forEach((i, n) => {
+    const d = report.deliveries[n] ?? { handed: 0, returned: i.delivered };
+    lines.push(`  - ${i.name}: ${i.queued} / ${d.handed} / ${d.returned} / ${i.expired}`);
+  });
   lines.push(...formatRemoteStatus(remote));
   if (report.tempFiles > 0)
     lines.push(`${report.tempFiles} temporary file(s) in tmp/ (claude-relay clean removes old ones)`);
