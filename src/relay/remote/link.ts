@@ -200,7 +200,8 @@ export class RemoteLink {
       this.beatFailing = !(await this.heartbeat());
       if (this.stopped) break;
       failures = this.beatFailing ? failures + 1 : 0;
-      const retryMs = Math.min(HEARTBEAT_RETRY_MAX_MS, HEARTBEAT_FIRST_RETRY_MS * 2 ** (failures - 1));
+      const cap = Math.min(HEARTBEAT_RETRY_MAX_MS, this.config.retryMaxMs);
+      const retryMs = Math.min(cap, HEARTBEAT_FIRST_RETRY_MS * 2 ** (failures - 1));
       await this.beatAlarm.sleep(this.beatFailing ? Math.min(heartbeatMs, retryMs) : heartbeatMs);
     }
   }
