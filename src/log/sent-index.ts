@@ -6,19 +6,19 @@ import type { StorePaths } from './paths.js';
 import type { Problems } from './problems.js';
 
 const MAX_AGE_MS = 1000;
-/** An entry this long or longer is an old store's hard link of the whole event (body included). */
-const ENTRY_MAX_BYTES = 128;
-
-/** What an index entry holds: the key (its stamp is the time); never the body (spec/events.md). */
-export function indexEntry(key: string): string {
-  return JSON.stringify({ v: 1, key });
-}
+/** A non-empty entry is an old store's hard link of the whole event (body included). */
 
 /**
- * `sent/<from>/<key>.json`: one small entry per send of a sender, its rate window and its clock's memory.
- * An entry holds the key only, so once a message is delivered and archived no copy of its body is left
+ * What an index entry holds: nothing. Its name is the key, whose stamp is the time, and that is all the
+ * window and the clock read; an empty file cannot be half-written by a kill, nor hold a body.
+ */
+const INDEX_ENTRY = '';
+
+/**
+ * `sent/<from>/<key>.json`: one empty entry per send of a sender, its rate window and its clock's memory.
+ * An entry is its name (the key) only, so once a message is delivered and archived no copy of its body is left
  * outside the archive. Older stores linked the whole event here; such an entry still counts (only names
- * are read) and `clean` rewrites it as a key-only one (`slim`). Reading
+ * are read) and `clean` rewrites it as an empty one (`slim`). Reading
  * it whole on every send cost more than the send's own fsync at high rates, so the list is kept while the
  * folder's mtime says nobody else changed it, and this process's own changes are applied to it directly.
  */
@@ -36,13 +36,13 @@ export class SentIndex {
   }
 
   /**
-   * Writes the entry for a send, before the send itself is published: a failure then means "not sent",
-   * and an orphan entry only over-counts the window. `durable` fsyncs the folder; a send's own entry
+   * Writes the entry for a send, before the send itself is published: a crash in between leaves an orphan
+   * entry, which only over-counts the window. `durable` fsyncs the folder; a send's own entry
    * skips that (only a power cut could lose it, and then only a rate count), an outbox entry does not.
    */
   async mark(from: string, key: string, durable: boolean): Promise<void> {
     const file = this.linkOf(from, key);
-    const write = () => fs.writeFile(file, indexEntry(key), { flag: 'wx' });
+    const write = () => fs.writeFile(file, INDEX_ENTRY, { flag: 'wx' });
     try {
       await write().catch(async (e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
@@ -55,8 +55,23 @@ export class SentIndex {
     if (durable) await fsyncDir(path.dirname(file));
   }
 
+  /** Writes the entry, runs `publish`, and takes the entry back if publishing failed: "not sent" counts nothing. */
+  async around<T>(from: string, key: string, durable: boolean, publish: () => Promise<T>): Promise<T> {
+    const before = await this.before(from);
+    await this.mark(from, key, durable);
+    try {
+      const result = await publish();
+      await this.linked(from, key, before);
+      return result;
+    } catch (e) {
+      await fs.rm(this.linkOf(from, key), { force: true }).catch(() => {});
+      this.cache.delete(this.paths.dir('sent', from));
+      throw e;
+    }
+  }
+
   /**
-   * Replaces an old store's whole-event links among `keys` by key-only entries (write, then rename over the
+   * Replaces an old store's whole-event links among `keys` by empty entries (write, then rename over the
    * link: the entry never disappears). Returns how many were rewritten.
    */
   async slim(from: string, keys: readonly string[], tmpDir: string): Promise<number> {
@@ -64,8 +79,8 @@ export class SentIndex {
     for (const key of keys) {
       const file = this.linkOf(from, key);
       const st = await fs.lstat(file).catch(() => undefined);
-      if (!st?.isFile() || st.size < ENTRY_MAX_BYTES) continue;
-      const tmp = await writeTempFile(tmpDir, indexEntry(key), false);
+      if (!st?.isFile() || st.size === 0) continue;
+      const tmp = await writeTempFile(tmpDir, INDEX_ENTRY, false);
       await fs.rename(tmp, file).catch(async (e: unknown) => {
         await fs.rm(tmp, { force: true });
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;

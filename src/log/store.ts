@@ -72,21 +72,13 @@ export class Store {
     if (indexAs === undefined) return this.inbox.append(event);
     // The sender's index holds its rate window and its clock's memory. A crash or restart keeps it (the
     // kernel has it), so only the event's own folder is fsynced: one fsync per send, as the raw limit.
-    const before = await this.sent.before(indexAs);
-    await this.sent.mark(indexAs, event.key, false);
-    const result = await this.inbox.append(event);
-    await this.sent.linked(indexAs, event.key, before);
-    return result;
+    return this.sent.around(indexAs, event.key, false, () => this.inbox.append(event));
   }
 
   /** Appends a send bound for another machine, indexed under its sender's sends like a local one. */
   async appendOutbox(event: Parameters<OutboxFiles['append']>[0], indexed = true): Promise<void> {
-    if (indexed) {
-      const before = await this.sent.before(event.from);
-      await this.sent.mark(event.from, event.key, true);
-      await this.sent.linked(event.from, event.key, before);
-    }
-    return this.outbox.append(event);
+    if (!indexed) return this.outbox.append(event);
+    return this.sent.around(event.from, event.key, true, () => this.outbox.append(event));
   }
 
   /**
@@ -108,7 +100,7 @@ export class Store {
     for (const area of areas) await fs.rm(this.paths.dir(area, name), { recursive: true, force: true });
   }
 
-  /** Rewrites a sender's index entries of an old store (whole events) as key-only ones; see SentIndex. */
+  /** Rewrites a sender's index entries of an old store (whole events) as empty ones; see SentIndex. */
   slimSentIndex(from: string, keys: readonly string[]): Promise<number> {
     return this.sent.slim(from, keys, this.paths.dir('tmp'));
   }
