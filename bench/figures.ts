@@ -52,7 +52,7 @@ export interface Figure {
 export type Figures = Record<string, Figure>;
 
 export const TOOLS = ['relay_send', 'relay_poll', 'relay_broadcast', 'relay_sessions'] as const;
-export const ERRORS = ['badName', 'unknownSession', 'tooLarge', 'rateLimited'] as const;
+export const ERRORS = ['badName', 'tooLarge', 'rateLimited'] as const;
 
 export const FULL_SIZES = [10, 100, 1_000, 10_000, 100_000] as const;
 export const QUICK_SIZES = [10, 100, 1_000] as const;
@@ -73,6 +73,7 @@ export function figureKeys(sizes: readonly number[]): string[] {
     'tokens.overhead.poll10',
     'tokens.answer.sessions3',
     'tokens.answer.broadcast',
+    'tokens.answer.notJoined',
     ...ERRORS.map((e) => `tokens.error.${e}`),
     'tokens.answer.longPollTimeout',
     'tokens.push.instructions',

@@ -12,7 +12,7 @@ export interface OutboxCounts {
 }
 
 /**
- * `outbox/<from>/`: sends to other machines not yet taken by the remote relay, each also linked under
+ * `outbox/<from>/`: sends to other machines not yet taken by the remote relay, each also indexed under
  * `sent/<from>/` so it counts against the sender's rate and moves its clock; `forwarded/<from>/` holds the
  * outcome of each, created exclusively, after which the entry is removed.
  */
@@ -22,9 +22,9 @@ export class OutboxFiles {
     private readonly problems: Problems,
   ) {}
 
-  async append(event: OutboxEvent, sentLink: string): Promise<void> {
+  async append(event: OutboxEvent): Promise<void> {
     const target = this.paths.file('outbox', event.from, `${event.key}.json`);
-    await createEventFile(this.paths.dir('tmp'), target, JSON.stringify(event), { alsoAt: [sentLink] });
+    await createEventFile(this.paths.dir('tmp'), target, JSON.stringify(event));
   }
 
   /** Every waiting entry of every sender of this store, each sender's in send order. */

@@ -1,12 +1,24 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fsyncDir, writeTempFile } from './append.js';
 import { parseStamp } from './clock.js';
 import type { StorePaths } from './paths.js';
 import type { Problems } from './problems.js';
 
 const MAX_AGE_MS = 1000;
+/** A non-empty entry is an old store's hard link of the whole event (body included). */
 
 /**
- * `sent/<from>/`: a second link to each send of a sender, its rate window and its clock's memory. Reading
+ * What an index entry holds: nothing. Its name is the key, whose stamp is the time, and that is all the
+ * window and the clock read; an empty file cannot be half-written by a kill, nor hold a body.
+ */
+const INDEX_ENTRY = '';
+
+/**
+ * `sent/<from>/<key>.json`: one empty entry per send of a sender, its rate window and its clock's memory.
+ * An entry is its name (the key) only, so once a message is delivered and archived no copy of its body is left
+ * outside the archive. Older stores linked the whole event here; such an entry still counts (only names
+ * are read) and `clean` rewrites it as an empty one (`slim`). Reading
  * it whole on every send cost more than the send's own fsync at high rates, so the list is kept while the
  * folder's mtime says nobody else changed it, and this process's own changes are applied to it directly.
  */
@@ -21,6 +33,61 @@ export class SentIndex {
   /** Where a send of `from` is linked. */
   linkOf(from: string, key: string): string {
     return this.paths.file('sent', from, `${key}.json`);
+  }
+
+  /**
+   * Writes the entry for a send, before the send itself is published: a crash in between leaves an orphan
+   * entry, which only over-counts the window. `durable` fsyncs the folder; a send's own entry
+   * skips that (only a power cut could lose it, and then only a rate count), an outbox entry does not.
+   */
+  async mark(from: string, key: string, durable: boolean): Promise<void> {
+    const file = this.linkOf(from, key);
+    const write = () => fs.writeFile(file, INDEX_ENTRY, { flag: 'wx' });
+    try {
+      await write().catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        await write();
+      });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (durable) await fsyncDir(path.dirname(file));
+  }
+
+  /** Writes the entry, runs `publish`, and takes the entry back if publishing failed: "not sent" counts nothing. */
+  async around<T>(from: string, key: string, durable: boolean, publish: () => Promise<T>): Promise<T> {
+    const before = await this.before(from);
+    await this.mark(from, key, durable);
+    try {
+      const result = await publish();
+      await this.linked(from, key, before);
+      return result;
+    } catch (e) {
+      await fs.rm(this.linkOf(from, key), { force: true }).catch(() => {});
+      this.cache.delete(this.paths.dir('sent', from));
+      throw e;
+    }
+  }
+
+  /**
+   * Replaces an old store's whole-event links among `keys` by empty entries (write, then rename over the
+   * link: the entry never disappears). Returns how many were rewritten.
+   */
+  async slim(from: string, keys: readonly string[], tmpDir: string): Promise<number> {
+    let rewritten = 0;
+    for (const key of keys) {
+      const file = this.linkOf(from, key);
+      const st = await fs.lstat(file).catch(() => undefined);
+      if (!st?.isFile() || st.size === 0) continue;
+      const tmp = await writeTempFile(tmpDir, INDEX_ENTRY, false);
+      await fs.rename(tmp, file).catch(async (e: unknown) => {
+        await fs.rm(tmp, { force: true });
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      });
+      rewritten++;
+    }
+    return rewritten;
   }
 
   /** The folder's version before a link is made: `linked` applies the link only if the list was current. */

@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import type { CreateResult } from './append.js';
 import { ClaimFiles } from './claims.js';
 import { CompactionFiles } from './compaction.js';
@@ -72,15 +73,37 @@ export class Store {
     if (indexAs === undefined) return this.inbox.append(event);
     // The sender's index holds its rate window and its clock's memory. A crash or restart keeps it (the
     // kernel has it), so only the event's own folder is fsynced: one fsync per send, as the raw limit.
-    const before = await this.sent.before(indexAs);
-    const result = await this.inbox.append(event, [this.sent.linkOf(indexAs, event.key)], false);
-    await this.sent.linked(indexAs, event.key, before);
-    return result;
+    return this.sent.around(indexAs, event.key, false, () => this.inbox.append(event));
   }
 
-  /** Appends a send bound for another machine, linked under its sender's sends like a local one. */
-  appendOutbox(event: Parameters<OutboxFiles['append']>[0]): Promise<void> {
-    return this.outbox.append(event, this.sent.linkOf(event.from, event.key));
+  /** Appends a send bound for another machine, indexed under its sender's sends like a local one. */
+  async appendOutbox(event: Parameters<OutboxFiles['append']>[0], indexed = true): Promise<void> {
+    if (!indexed) return this.outbox.append(event);
+    return this.sent.around(event.from, event.key, true, () => this.outbox.append(event));
+  }
+
+  /**
+   * Removes every folder of a throw-away session (`doctor`'s canary) after it left: its inbox, outcomes,
+   * archive, leases, index, presence and name claim. Only for a name no one else can hold.
+   */
+  async removeScratchSession(name: string): Promise<void> {
+    const areas = [
+      'inbox',
+      'settled',
+      'leases',
+      'archive',
+      'sent',
+      'sessions',
+      'claims',
+      'outbox',
+      'forwarded',
+    ] as const;
+    for (const area of areas) await fs.rm(this.paths.dir(area, name), { recursive: true, force: true });
+  }
+
+  /** Rewrites a sender's index entries of an old store (whole events) as empty ones; see SentIndex. */
+  slimSentIndex(from: string, keys: readonly string[]): Promise<number> {
+    return this.sent.slim(from, keys, this.paths.dir('tmp'));
   }
 
   inboxKeys(to: string): Promise<string[]> {

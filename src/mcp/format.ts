@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { HeartbeatEvent, SentEvent } from '../log/events.js';
+import { notJoinedLine } from '../relay/send.js';
 
 /**
  * The text a model reads. Every character is paid for on every call, so answers are terse; the shapes of
@@ -53,15 +54,27 @@ function formatBytes(n: number): string {
   return n < 1000 ? `${n} B` : `${Math.round(n / 1000)} KB`;
 }
 
-export function formatSent(event: SentEvent, live: boolean): string {
+export function formatSent(
+  event: SentEvent,
+  live: boolean,
+  notJoined?: { closest?: string | undefined },
+): string {
+  if (notJoined) return notJoinedLine(event.id, event.to, notJoined.closest);
   return live ? `Sent #${event.id} to ${event.to}.` : `Queued #${event.id} for ${event.to} (not live now).`;
 }
 
 /** A send through the remote relay: there already, or waiting in the outbox (`state: queued`). */
 export function formatRemoteSent(
   event: SentEvent,
-  remote: { to: string; state: 'sent' | 'queued'; live: boolean; note?: string | undefined },
+  remote: {
+    to: string;
+    state: 'sent' | 'queued';
+    live: boolean;
+    note?: string | undefined;
+    notJoined?: boolean | undefined;
+  },
 ): string {
+  if (remote.notJoined) return notJoinedLine(event.id, remote.to);
   if (remote.state === 'queued')
     return `Queued #${event.id} for ${remote.to} (${remote.note ?? 'relay unreachable; retrying'}).`;
   return remote.live

@@ -189,6 +189,12 @@ async function pruneSentIndex(ctx: RelayContext): Promise<void> {
       .slice(0, -1)
       .filter((k) => now - (parseStamp(k.slice(0, 22))?.ms ?? 0) >= RATE_WINDOW_MS);
     await ctx.store.unindexSent(from, old);
+    // An old store linked whole events here: what is kept must not hold a delivered body.
+    const gone = new Set(old);
+    await ctx.store.slimSentIndex(
+      from,
+      keys.filter((k) => !gone.has(k)),
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import type { RelayConfig } from './config.js';
 import { deliverByHook } from './hook.js';
 import { randomId } from './ids.js';
 import { NATIVE_SOCKET_ENV, nativeInboxFromEnv, postNative } from './native-inbox.js';
+import { keyRefusal } from './remote/status.js';
 import { RelaySession } from './serve-session.js';
 
 export interface Check {
@@ -60,7 +61,9 @@ async function checkTemp(store: Store): Promise<Check> {
  * client: a poll, a long-poll woken by the send, and a hook event.
  */
 async function checkCanary(config: RelayConfig): Promise<Check[]> {
-  const session = await RelaySession.start({ config, name: `doctor-${randomId(6)}` });
+  // Local only: a canary that heartbeated the relay would stay known there for good.
+  const { remote: _relay, ...local } = config;
+  const session = await RelaySession.start({ config: local, name: `doctor-${randomId(6)}` });
   const checks: Check[] = [];
   try {
     const sent = await session.send({ to: session.name, message: 'canary' });
@@ -109,6 +112,8 @@ async function checkCanary(config: RelayConfig): Promise<Check[]> {
     });
   } finally {
     await session.stop();
+    // A doctor run leaves nothing behind: its throw-away session's folders go (status would list it).
+    await session.ctx.store.removeScratchSession(session.name);
   }
   return checks;
 }
@@ -174,19 +179,30 @@ async function checkHooksInstalled(home: string): Promise<Check> {
       };
 }
 
-async function checkRemote(env: NodeJS.ProcessEnv): Promise<Check | undefined> {
+async function checkRemote(config: RelayConfig, env: NodeJS.ProcessEnv): Promise<Check | undefined> {
   const url = env.RELAY_REMOTE_URL;
   if (!url) return undefined;
   try {
     const res = await fetch(new URL('health', url.endsWith('/') ? url : `${url}/`), {
       signal: AbortSignal.timeout(3000),
     });
-    if (res.ok) return { name: 'remote relay', ok: true, detail: `${url} answers /health` };
+    if (!res.ok) {
+      return {
+        name: 'remote relay',
+        ok: false,
+        detail: `${url}/health answered ${res.status}`,
+        fix: 'check RELAY_REMOTE_URL and the relay server log',
+      };
+    }
+    // /health needs no key: only an authenticated call tells a wrong or revoked key from a good one.
+    const refused = config.remote ? await keyRefusal(config.remote) : 'RELAY_API_KEY is not set';
+    if (refused === undefined)
+      return { name: 'remote relay', ok: true, detail: `${url} answers and accepts this machine's API key` };
     return {
       name: 'remote relay',
       ok: false,
-      detail: `${url}/health answered ${res.status}`,
-      fix: 'check RELAY_REMOTE_URL and the relay server log',
+      detail: `${url} answers, but ${refused}`,
+      fix: 'ask the relay operator for a key for this machine (claude-relay relay keys add <machine>) and set RELAY_API_KEY',
     };
   } catch (e) {
     return {
@@ -211,7 +227,7 @@ export async function runChecks(config: RelayConfig, env: NodeJS.ProcessEnv, hom
   checks.push(...(await checkCanary(config)));
   checks.push(await checkNative(config, env));
   checks.push(await checkHooksInstalled(home));
-  const remote = await checkRemote(env);
+  const remote = await checkRemote(config, env);
   if (remote) checks.push(remote);
   return checks;
 }

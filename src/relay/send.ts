@@ -2,6 +2,7 @@ import { RelayError } from '../errors.js';
 import { formatStamp, parseStamp } from '../log/clock.js';
 import { ID_PATTERN, MESSAGE_TYPES, type MessageType, type SentEvent } from '../log/events.js';
 import { validateName } from '../log/names.js';
+import { closestName } from '../projections/closest-name.js';
 import { checkBody, checkRate, type Limits, RATE_WINDOW_MS } from '../projections/limits.js';
 import { foldSessions, liveSessions } from '../projections/sessions.js';
 import { livenessView, type RelayContext } from './context.js';
@@ -135,14 +136,30 @@ export async function appendMessages(
   });
 }
 
-/** Sends one message to a session on this machine. The sender is always the caller's own identity. */
+/** A send to a name that never joined: it waits for a session of that name; `closest` may be the one meant. */
+export interface NotJoined {
+  readonly closest?: string | undefined;
+}
+
+/** The one line that answers a send to a name that has not joined yet, in the tool and at the terminal. */
+export function notJoinedLine(id: string, to: string, closest?: string): string {
+  const guess = closest === undefined ? '.' : ` (did you mean "${closest}"?)`;
+  return `Queued #${id} for ${to}: no session of that name has joined yet${guess}`;
+}
+
+/**
+ * Sends one message to a session on this machine. The sender is always the caller's own identity. A name
+ * that never joined is not refused: people leave notes for the session they open next, so the message
+ * waits (TTL as usual) and `notJoined` says so, with the closest live name in case of a typo.
+ */
 export async function sendMessage(
   ctx: RelayContext,
   input: SendInput,
-): Promise<{ event: SentEvent; live: boolean }> {
+): Promise<{ event: SentEvent; live: boolean; notJoined?: NotJoined }> {
   const to = validateName(input.to, 'to');
   const { type, replyTo } = checkSend(input, ctx.config.limits);
   let isLive = false;
+  let notJoined: NotJoined | undefined;
   const [event] = await appendMessages(
     ctx,
     async () => {
@@ -150,11 +167,8 @@ export async function sendMessage(
       const mine = await ctx.store.latestSessionEventsOf(to);
       isLive = liveSessions(foldSessions(mine), livenessView(ctx)).length > 0;
       if (mine.length === 0 && !(await ctx.store.sessionNames()).includes(to)) {
-        const names = (await listLiveSessions(ctx)).map((s) => s.name).join(', ') || 'none';
-        throw new RelayError(
-          'unknown_session',
-          `No session named "${to}" has ever joined this relay (live: ${names}); check the name with relay_sessions.`,
-        );
+        const names = (await listLiveSessions(ctx)).map((s) => s.name);
+        notJoined = { closest: closestName(to, names) };
       }
       return [to];
     },
@@ -163,5 +177,5 @@ export async function sendMessage(
     replyTo,
   );
   if (!event) throw new Error('appendMessages returned no event');
-  return { event, live: isLive };
+  return { event, live: isLive, ...(notJoined ? { notJoined } : {}) };
 }

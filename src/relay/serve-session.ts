@@ -10,6 +10,7 @@ import { listLiveSessions } from './live-sessions.js';
 import { type LongPollOptions, longPoll } from './long-poll.js';
 import { beat, join, leave, newInstanceId } from './membership.js';
 import { type PollOptions, type PollResult, pollInbox } from './poll.js';
+import { broadcastRouted } from './remote/broadcast.js';
 import type { RemoteLink } from './remote/link.js';
 import { type RoutedSend, sendRouted } from './remote/send.js';
 import type { SendInput } from './send.js';
@@ -195,8 +196,11 @@ export class RelaySession {
     return this.track(await longPoll(this.context, this.watch, options));
   }
 
+  /** To every other live session, of every machine when a relay is configured (remote copies: `machine:name`). */
   broadcast(input: { message: string; type?: string | undefined }): Promise<SentEvent[]> {
-    return broadcastMessage(this.context, input);
+    return this.link
+      ? broadcastRouted(this.context, this.link, input)
+      : broadcastMessage(this.context, input);
   }
 
   sessions() {

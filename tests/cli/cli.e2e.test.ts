@@ -126,6 +126,23 @@ describe('claude-relay CLI (built, real processes)', () => {
     expect(message).toMatchObject({ from: 'user', to: 'web', body: 'for later', type: 'info' });
   });
 
+  it('`send` to a name that has not joined yet queues it, says so with the closest live name, and the session gets it when it starts', async () => {
+    for (const name of ['carl', 'carol'])
+      await fs.mkdir(path.join(home, 'projects', name), { recursive: true });
+    await serveAs('carl');
+    const typo = ok(await run('send', 'carol', 'notes for the next session'));
+    expect(typo).toMatch(
+      /^Queued #[a-z0-9]{6} for carol: no session of that name has joined yet \(did you mean "carl"\?\)\n$/,
+    );
+    expect(ok(await run('send', 'newcomer', 'hello'))).toMatch(
+      /^Queued #[a-z0-9]{6} for newcomer: no session of that name has joined yet\.\n$/,
+    );
+    const carol = await serveAs('carol');
+    expect((await carol.call('relay_poll')).text).toMatch(
+      /From user: #[a-z0-9]{6} notes for the next session$/,
+    );
+  });
+
   it('INV-COMPACT: `status` and `status --json` show live sessions and inbox counts; `clean` keeps unread messages', async () => {
     const api = await serveAs('api');
     const web = await serveAs('web');
@@ -207,7 +224,6 @@ describe('claude-relay CLI (built, real processes)', () => {
         {},
         /^claude-relay: Expected `type` to be one of .*, got "loud"\.$/,
       ],
-      [['send', 'nobody', 'hi'], {}, /^claude-relay: No session named "nobody" has ever joined this relay/],
       [
         ['send', 'api', 'hi'],
         { RELAY_RATE_LIMIT: 'many' },

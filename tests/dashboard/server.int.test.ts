@@ -91,9 +91,10 @@ describe('the dashboard server', () => {
 
   it('refuses a compose it cannot send, in one sentence, and sends nothing', async () => {
     const { feed, base, token } = await served();
-    const unknown = await post(base, token, { to: 'nobody', message: 'x' });
-    expect(unknown.status).toBe(400);
-    expect(((await unknown.json()) as { error: string }).error).toMatch(/^No session named "nobody"/);
+    // A name that never joined is not refused (the message waits for it); a name that cannot be one is.
+    const bad = await post(base, token, { to: '../x', message: 'x' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^Expected `to` to be a session name/);
     expect((await post(base, token, { to: 'bob' })).status).toBe(400);
     expect((await post(base, token, { to: 'bob', message: 'x' }, 'text/plain')).status).toBe(415);
     await feed.refresh();

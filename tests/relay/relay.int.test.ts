@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatSessions } from '../../src/mcp/format.js';
+import { formatSent, formatSessions } from '../../src/mcp/format.js';
 import { peekInbox, pollInbox } from '../../src/relay/poll.js';
 import { type SendInput, sendMessage } from '../../src/relay/send.js';
 import { readJson, refusal, useHome } from '../support/home.js';
@@ -53,14 +53,19 @@ describe('the relay use-cases: send, poll, broadcast, sessions', () => {
     ]);
   });
 
-  it('given no session ever had the name, when alice sends, then it is refused and nothing is written', async () => {
+  it('given no session ever had the name, when alice sends, then it waits for one, with the closest live name', async () => {
     await home.start('bob');
-    const e = await refusal(sendMessage(home.context('alice'), { to: 'bobb', message: 'hi' }));
-    expect(e.code).toBe('unknown_session');
-    expect(e.message).toBe(
-      'No session named "bobb" has ever joined this relay (live: bob); check the name with relay_sessions.',
+    const sent = await sendMessage(home.context('alice'), { to: 'bobb', message: 'hi' });
+    expect(sent.notJoined).toEqual({ closest: 'bob' });
+    expect(formatSent(sent.event, sent.live, sent.notJoined)).toBe(
+      `Queued #${sent.event.id} for bobb: no session of that name has joined yet (did you mean "bob"?)`,
     );
-    await expect(fs.readdir(`${home.root}/inbox`)).rejects.toMatchObject({ code: 'ENOENT' });
+    const far = await sendMessage(home.context('alice'), { to: 'zed', message: 'hi' });
+    expect(far.notJoined).toEqual({ closest: undefined });
+    await home.start('bobb');
+    expect((await pollInbox(home.context('bobb'), { via: 'cli' })).messages.map((m) => m.body)).toEqual([
+      'hi',
+    ]);
   });
 
   it.each([

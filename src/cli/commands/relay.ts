@@ -3,6 +3,7 @@ import path from 'node:path';
 import { RelayError } from '../../errors.js';
 import type { Backend } from '../../remote/backend.js';
 import { EmbeddedBackend } from '../../remote/backends/embedded.js';
+import { OpeningBackend } from '../../remote/backends/opening.js';
 import { KeyRing } from '../../remote/keys.js';
 import { RelayServer } from '../../remote/server.js';
 import { packageVersion } from '../../version.js';
@@ -49,12 +50,15 @@ async function openBackend(options: RelayOptions, data: string): Promise<Backend
     // Loaded only here: a relay on the embedded log never loads the NATS client.
     const { NatsBackend } = await import('../../remote/backends/nats.js');
     process.stderr.write(`claude-relay relay: connecting to NATS at ${options.natsUrl}…\n`);
-    return NatsBackend.open({
-      url: options.natsUrl,
-      prefix: options.natsPrefix,
-      liveWindowMs: LIVE_WINDOW_MS,
-      leaseMs,
-    });
+    // Listening does not wait for NATS: /health says why it is down, and the connection keeps trying.
+    return new OpeningBackend('nats', `NATS at ${options.natsUrl}`, () =>
+      NatsBackend.open({
+        url: options.natsUrl,
+        prefix: options.natsPrefix,
+        liveWindowMs: LIVE_WINDOW_MS,
+        leaseMs,
+      }),
+    );
   }
   throw new RelayError(
     'bad_input',

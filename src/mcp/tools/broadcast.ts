@@ -19,6 +19,12 @@ export function registerBroadcastTool(server: McpServer, session: RelaySession):
   server.registerTool(
     broadcastTool.name,
     { description: broadcastTool.description, inputSchema: broadcastTool.inputSchema },
-    async ({ message, type }) => text(formatBroadcast(await session.broadcast({ message, type }))),
+    async ({ message, type }) => {
+      const sent = formatBroadcast(await session.broadcast({ message, type }));
+      // Other machines are reached through the relay; when it cannot be asked, say only this one was.
+      const cut =
+        session.remote?.problem === undefined ? '' : '\nRelay unreachable: other machines not reached.';
+      return text(`${sent}${cut}`);
+    },
   );
 }

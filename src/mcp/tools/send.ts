@@ -25,8 +25,13 @@ export function registerSendTool(server: McpServer, session: RelaySession): void
     sendTool.name,
     { description: sendTool.description, inputSchema: sendTool.inputSchema },
     async ({ to, message, type, reply_to }) => {
-      const { event, live, remote } = await session.send({ to, message, type, replyTo: reply_to });
-      return text(remote ? formatRemoteSent(event, remote) : formatSent(event, live));
+      const { event, live, remote, notJoined } = await session.send({
+        to,
+        message,
+        type,
+        replyTo: reply_to,
+      });
+      return text(remote ? formatRemoteSent(event, remote) : formatSent(event, live, notJoined));
     },
   );
 }

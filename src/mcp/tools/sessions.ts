@@ -11,14 +11,20 @@ export const sessionsTool = {
   inputSchema: {},
 } satisfies ToolSpec;
 
+export const UNREACHABLE = 'Relay unreachable: sessions of other machines are not listed.';
+
 export function registerSessionsTool(server: McpServer, session: RelaySession, notices: Notices): void {
   server.registerTool(sessionsTool.name, { description: sessionsTool.description }, async () => {
     // Sessions of other machines (through the remote relay, if any) follow as `machine:name`.
-    const remote = ((await session.remoteSessions()) ?? []).map((s) => ({
+    const others = await session.remoteSessions();
+    const remote = (others ?? []).map((s) => ({
       ...s,
       name: `${s.machine}:${s.name}`,
     }));
     const sessions = [...(await session.sessions()), ...remote];
-    return text(notices.prefix(formatSessions(sessions, session.name, session.ctx.clock.wall())));
+    const listed = formatSessions(sessions, session.name, session.ctx.clock.wall());
+    // Not silently partial: without this line a model would take "this machine only" for "everyone".
+    const unreachable = session.remote && others === undefined ? `\n${UNREACHABLE}` : '';
+    return text(notices.prefix(`${listed}${unreachable}`));
   });
 }

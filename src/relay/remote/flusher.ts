@@ -11,20 +11,26 @@ import { Alarm, backoffMs } from './retry.js';
 /** With nothing to do, the outbox is still looked at this often (another process may have queued). */
 const IDLE_RESCAN_MS = 60_000;
 
-/** Refusals that concern the message itself (spec/remote.md): it will never be taken, so it is not retried. */
-const FINAL_REFUSALS = new Set([
-  'unknown_session',
-  'ambiguous_name',
-  'too_large',
-  'bad_body',
-  'bad_json',
-  'bad_name',
-]);
+/**
+ * Refusals that concern the message itself (spec/remote.md): it will never be taken, so it is not retried.
+ * `unknown_session` is not one: a session may join later (a relay restarted, or started after the sessions,
+ * hears from them within seconds), so such a send waits and is retried until its TTL runs out.
+ */
+const FINAL_REFUSALS = new Set(['ambiguous_name', 'too_large', 'bad_body', 'bad_json', 'bad_name']);
 
 export type Outcome =
   | { state: 'delivered'; answer: SendAnswer }
   | { state: 'refused'; error: RemoteError }
-  | { state: 'queued'; error: unknown };
+  | { state: 'queued'; error: unknown; notJoined?: true };
+
+/** The relay knows no session of that name yet: the send waits for one to join. */
+function isNotJoined(e: unknown): boolean {
+  return isRemoteError(e) && e.remoteCode === 'unknown_session';
+}
+
+function expired(entry: OutboxEvent, nowMs: number): boolean {
+  return nowMs >= entry.sentAt + entry.ttlMs;
+}
 
 export interface FlusherHooks {
   /** The relay answered (a verdict, not a network failure). */
@@ -52,6 +58,8 @@ export class OutboxFlusher {
   /** Why entries wait for a retry; undefined once a round got through. Unknown until the first round ran. */
   private backlog: unknown = new Error('the outbox has not been looked at yet');
   private stopped = false;
+  /** The relay answers again after failing: the next retry starts from the shortest backoff. */
+  private fresh = false;
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
@@ -67,6 +75,7 @@ export class OutboxFlusher {
   }
 
   wake(): void {
+    this.fresh = true;
     this.alarm.wake();
   }
 
@@ -126,6 +135,8 @@ export class OutboxFlusher {
         await this.alarm.sleep(IDLE_RESCAN_MS);
         continue;
       }
+      if (this.fresh) attempt = 0;
+      this.fresh = false;
       attempt++;
       const retryAfter = isRemoteError(failure) ? failure.retryAfter : undefined;
       await this.alarm.sleep(backoffMs(attempt, this.retryMaxMs, retryAfter));
@@ -139,17 +150,23 @@ export class OutboxFlusher {
   private async round(include?: string): Promise<{ failure: unknown; outcomes: Map<string, Outcome> }> {
     const outcomes = new Map<string, Outcome>();
     const deferred = new Set<string>();
+    // Targets no session has joined yet, per sender: what else waits behind them still goes.
+    const waitingForJoin = new Set<string>();
+    const target = (e: OutboxEvent) => `${e.from} ${addressOf({ machine: e.toMachine, name: e.to })}`;
     let failure: unknown;
     try {
       for (const entry of await pendingOutbox(this.ctx.store)) {
         if (this.stopped) break;
-        if (deferred.has(entry.from)) continue;
+        if (deferred.has(entry.from) || waitingForJoin.has(target(entry))) continue;
         if (entry.key !== include && this.direct.has(entry.key)) {
           deferred.add(entry.from);
           continue;
         }
         const outcome = await this.forward(entry);
-        if (outcome.state === 'queued') {
+        if (outcome.state === 'queued' && outcome.notJoined) {
+          failure ??= outcome.error;
+          waitingForJoin.add(target(entry));
+        } else if (outcome.state === 'queued') {
           failure = outcome.error;
           break;
         }
@@ -176,21 +193,30 @@ export class OutboxFlusher {
       });
       return { state: 'delivered', answer };
     } catch (e) {
+      const now = Math.floor(ctx.clock.wall());
+      if (isNotJoined(e) && !expired(entry, now)) {
+        this.hooks.onContact();
+        this.backlog = e;
+        return { state: 'queued', error: e, notJoined: true };
+      }
       // Only the relay's verdict on this very message ends it; a wrong key, machine or URL is a setting to
       // fix, and the message waits for the fix.
-      if (!isRemoteError(e) || !FINAL_REFUSALS.has(e.remoteCode ?? '')) {
+      if (!isRemoteError(e) || !(FINAL_REFUSALS.has(e.remoteCode ?? '') || isNotJoined(e))) {
         this.backlog = e;
         this.hooks.onFailure(e);
         return { state: 'queued', error: e };
       }
       this.hooks.onContact();
+      const reason = isNotJoined(e)
+        ? 'no session of that name joined before the message expired (its TTL ran out).'
+        : e.message;
       await recordForwarded(ctx.store, entry, {
-        atMs: Math.floor(ctx.clock.wall()),
+        atMs: now,
         to: addressOf({ machine: entry.toMachine, name: entry.to }),
         outcome: 'refused',
-        reason: e.message.slice(0, 1000),
+        reason: reason.slice(0, 1000),
       });
-      if (!this.heard.has(entry.key)) await bounce(ctx, entry, e.message);
+      if (!this.heard.has(entry.key)) await bounce(ctx, entry, reason);
       return { state: 'refused', error: e };
     }
   }

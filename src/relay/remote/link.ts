@@ -13,6 +13,12 @@ import { Alarm, backoffMs } from './retry.js';
 /** Seconds one inbound poll waits at the relay for a message before asking again. */
 const PUMP_WAIT_SECONDS = 25;
 const PUMP_MAX = 10;
+/**
+ * A failed heartbeat is retried from about a second, doubling up to this: a relay started after the
+ * sessions, or restarted, hears from every session within seconds, and sends queued for them go out.
+ */
+const HEARTBEAT_FIRST_RETRY_MS = 1000;
+const HEARTBEAT_RETRY_MAX_MS = 5000;
 
 export interface RemoteSendResult {
   /** `machine:name`, or the bare name when the relay is to find it. */
@@ -22,6 +28,8 @@ export interface RemoteSendResult {
   readonly live: boolean;
   /** Why a queued send waits, in a few words for the model (`relay unreachable; retrying`). */
   readonly note?: string;
+  /** The relay knows no session of that name yet: the send waits for one to join, up to its TTL. */
+  readonly notJoined?: boolean;
 }
 
 /** What a model is told about a send that waits: only a setting problem needs someone to act. */
@@ -59,7 +67,9 @@ export class RemoteLink {
   private readonly pumpAbort = new AbortController();
   private stopped = false;
   private pumping: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> = Promise.resolve();
+  private readonly beatAlarm = new Alarm();
+  private beatFailing = false;
   private failing: string | undefined;
 
   constructor(ctx: RelayContext, config: RemoteConfig, onError: (e: unknown) => void = () => {}) {
@@ -76,9 +86,7 @@ export class RemoteLink {
   start(heartbeatMs: number): void {
     this.flusher.start();
     this.pumping = this.pump();
-    void this.heartbeat();
-    this.timer = setInterval(() => void this.heartbeat(), heartbeatMs);
-    this.timer.unref();
+    this.beating = this.beat(heartbeatMs);
   }
 
   /** Queues a send durably, gives it one prompt attempt, and says whether it went or waits. */
@@ -115,6 +123,7 @@ export class RemoteLink {
       return { event, result: { to: outcome.answer.to, state: 'sent', live: outcome.answer.live } };
     }
     const to = addressOf({ machine: entry.toMachine, name: entry.to });
+    if (outcome.notJoined) return { event, result: { to, state: 'queued', live: false, notJoined: true } };
     return { event, result: { to, state: 'queued', live: false, note: queuedNote(outcome.error) } };
   }
 
@@ -143,10 +152,10 @@ export class RemoteLink {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
     this.pumpAbort.abort();
     this.pumpAlarm.wake();
-    await Promise.allSettled([this.flusher.stop(), this.pumping]);
+    this.beatAlarm.wake();
+    await Promise.allSettled([this.flusher.stop(), this.pumping, this.beating]);
     const me = this.ctx.me;
     await this.client
       .leave(me.machine, me.name, me.instance, Math.min(this.config.timeoutMs, 2000))
@@ -184,8 +193,21 @@ export class RemoteLink {
     }
   }
 
-  private async heartbeat(): Promise<void> {
-    if (this.stopped) return;
+  /** Heartbeats every `heartbeatMs`; after a failure, again from about a second on. */
+  private async beat(heartbeatMs: number): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      this.beatFailing = !(await this.heartbeat());
+      if (this.stopped) break;
+      failures = this.beatFailing ? failures + 1 : 0;
+      const cap = Math.min(HEARTBEAT_RETRY_MAX_MS, this.config.retryMaxMs);
+      const retryMs = Math.min(cap, HEARTBEAT_FIRST_RETRY_MS * 2 ** (failures - 1));
+      await this.beatAlarm.sleep(this.beatFailing ? Math.min(heartbeatMs, retryMs) : heartbeatMs);
+    }
+  }
+
+  private async heartbeat(): Promise<boolean> {
+    if (this.stopped) return true;
     const me = this.ctx.me;
     try {
       await this.client.heartbeat(me.machine, me.name, {
@@ -196,8 +218,10 @@ export class RemoteLink {
         ...(me.client === undefined ? {} : { client: me.client }),
       });
       this.noteSuccess();
+      return true;
     } catch (e) {
       this.noteFailure(e);
+      return false;
     }
   }
 
@@ -215,5 +239,7 @@ export class RemoteLink {
     this.failing = undefined;
     this.flusher.wake();
     this.pumpAlarm.wake();
+    // The relay is back (a poll or send got through): tell it this session lives now, not at the next retry.
+    if (this.beatFailing) this.beatAlarm.wake();
   }
 }

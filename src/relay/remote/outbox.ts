@@ -35,15 +35,16 @@ export async function enqueueRemote(
 /**
  * The append itself, for a caller already inside the sender's queue (`ctx.sends`) that checked the body:
  * checks the rate from the sender's own recent sends, local and remote alike, then writes the entry and its
- * `sent/` index link.
+ * `sent/` index entry (a broadcast's copies are counted once: `counting`).
  */
 export async function appendOutbox(
   ctx: RelayContext,
   target: RemoteTarget,
   input: { body: string; type: MessageType; replyTo?: string | undefined },
+  counting: { checkRate: boolean; indexed: boolean } = { checkRate: true, indexed: true },
 ): Promise<OutboxEvent> {
   const { times } = await recentSends(ctx, ctx.me.name);
-  checkRate(times, ctx.clock.wall(), ctx.config.limits);
+  if (counting.checkRate) checkRate(times, ctx.clock.wall(), ctx.config.limits);
   const event: OutboxEvent = {
     v: 1,
     kind: 'outbox',
@@ -54,7 +55,7 @@ export async function appendOutbox(
     body: input.body,
     ...(input.replyTo === undefined ? {} : { replyTo: input.replyTo }),
   };
-  await ctx.store.appendOutbox(event);
+  await ctx.store.appendOutbox(event, counting.indexed);
   return event;
 }
 

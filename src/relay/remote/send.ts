@@ -4,6 +4,7 @@ import { listLiveSessions } from '../live-sessions.js';
 import {
   appendMessages,
   checkSend,
+  type NotJoined,
   type SendInput,
   sendMessage,
   validateReplyTo,
@@ -18,6 +19,8 @@ export interface RoutedSend {
   readonly live: boolean;
   /** Set when the message went to the relay: where to, and whether it is there yet or waits in the outbox. */
   readonly remote?: RemoteSendResult;
+  /** Set when no session of that name has joined this machine yet: the message waits for one. */
+  readonly notJoined?: NotJoined;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { RemoteClient } from '../../remote/client.js';
+import { isRemoteError } from '../../remote/errors.js';
 import type { RelayContext } from '../context.js';
+import type { RemoteConfig } from './config.js';
 import { type OutboxCounts, outboxCounts } from './outbox.js';
 
 export interface RemoteStatus {
@@ -11,7 +13,25 @@ export interface RemoteStatus {
   readonly backend?: { readonly kind: string; readonly ok: boolean; readonly detail?: string | undefined };
   /** Why the relay could not be reached, in one sentence. */
   readonly problem?: string;
+  /** The relay answers but refuses this machine's API key: sends wait until it is fixed. */
+  readonly refused?: string;
   readonly outbox: OutboxCounts;
+}
+
+/**
+ * Why the relay refuses this machine's key (wrong, revoked, another machine's), or undefined when it takes
+ * it. An authenticated read that changes nothing at the relay; a network failure is thrown.
+ */
+export async function keyRefusal(remote: RemoteConfig): Promise<string | undefined> {
+  const client = new RemoteClient({ url: remote.url, apiKey: remote.apiKey, timeoutMs: remote.timeoutMs });
+  try {
+    await client.sessions();
+    return undefined;
+  } catch (e) {
+    if (isRemoteError(e) && (e.status === 401 || e.status === 403))
+      return `it refuses this machine's API key (${e.message})`;
+    throw e;
+  }
 }
 
 /** For `claude-relay status`: is a relay configured, does it answer `/health`, what waits in the outbox. */
@@ -22,12 +42,14 @@ export async function readRemoteStatus(ctx: RelayContext): Promise<RemoteStatus>
   const client = new RemoteClient({ url: remote.url, apiKey: remote.apiKey, timeoutMs: remote.timeoutMs });
   try {
     const health = await client.health();
+    const refused = await keyRefusal(remote);
     return {
       configured: true,
       url: client.shownUrl,
       reachable: true,
       version: health.version,
       backend: health.backend,
+      ...(refused === undefined ? {} : { refused }),
       outbox,
     };
   } catch (e) {
@@ -57,6 +79,7 @@ export function formatRemoteStatus(s: RemoteStatus): string[] {
   const backend = s.backend
     ? `, ${s.backend.kind} backend ${s.backend.ok ? 'ok' : `down${s.backend.detail ? ` (${s.backend.detail})` : ''}`}`
     : '';
+  if (s.refused) return [`remote relay: ${s.url} answers, but ${s.refused}`, `  ${waiting}; ${done}`];
   return [
     `remote relay: ${s.url} reachable (version ${s.version ?? '?'}${backend})`,
     `  ${waiting}; ${done}`,
