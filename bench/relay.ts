@@ -38,6 +38,17 @@ async function startRelay(data: string, backend: BackendName, prefix: string) {
     child.stderr.on('data', look);
     child.on('exit', (code) => reject(new Error(`relay (${backend}) exited ${code}: ${out}`)));
   });
+  // The relay listens at once and answers 503 until its storage is connected: measure only after that.
+  for (
+    let waited = 0;
+    !(await fetch(`${url}/health`)
+      .then((r) => r.ok)
+      .catch(() => false));
+    waited += 50
+  ) {
+    if (waited > 20_000) throw new Error(`relay (${backend}) never became healthy: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return {
     url,
     stop: async () => {

@@ -52,6 +52,8 @@ describe('big bodies at exit', () => {
     const bob = await serve({ home: root, name: 'bob' });
     const polled = await bob.call('relay_poll');
     expect(polled.text).toContain(body.split('\n').join('\n    '));
+    // Consumed once the answer has been written out: just after the client got it.
+    await waitFor('the message to be consumed', async () => (await settledOf(root, 'bob')).has(key));
     expect((await settledOf(root, 'bob')).get(key)?.kind).toBe('consumed');
   });
 
