@@ -125,7 +125,8 @@ export class EmbeddedBackend implements Backend {
     const deadline = this.now() + request.waitMs;
     for (;;) {
       const leased = await this.lease(machine, name, request.max);
-      if (request.signal?.aborted) {
+      const refused = leased.length > 0 && request.admit !== undefined && !(await request.admit());
+      if (refused || request.signal?.aborted) {
         for (const m of leased) this.leases.delete(this.leaseId(machine, name, m.ack));
         return [];
       }
