@@ -27,6 +27,8 @@ export class WaitingRequests {
       return !entry.revoked;
     };
     try {
+      // A revoke between the request's key check and now was told to nobody: look once more.
+      if (!(await admit())) throw badKey();
       const out = await wait(admit);
       if (entry.revoked) throw badKey();
       return out;
@@ -41,6 +43,10 @@ export class WaitingRequests {
       entry.revoked = true;
       controller.abort();
     }
+  }
+
+  get size(): number {
+    return this.held.size;
   }
 
   close(): void {

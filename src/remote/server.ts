@@ -93,6 +93,11 @@ export class RelayServer {
     return `http://${host}:${a.port}`;
   }
 
+  /** How many requests wait right now (long-polls). */
+  get waitingRequests(): number {
+    return this.waiting.size;
+  }
+
   /** Stops accepting, ends waiting polls, closes connections, then the backend. */
   async close(): Promise<void> {
     this.waiting.close();
