@@ -57,6 +57,11 @@ export const SentEventSchema = z.object({
   remoteKey: key.optional(),
   /** Set on each copy of one broadcast, so the copies can be told apart from separate sends. */
   broadcast: id.optional(),
+  /**
+   * `cli`: written by a person at a terminal (`claude-relay send`), whatever name it carries, not by the
+   * live session of that name. Absent: sent by a session's own server.
+   */
+  by: z.literal('cli').optional(),
 });
 export type SentEvent = z.infer<typeof SentEventSchema>;
 

@@ -20,6 +20,8 @@ export interface Identity {
    */
   client?: string;
   readonly ancestors?: readonly number[];
+  /** `cli`: a person at the terminal writes under this name; every message sent says so. */
+  readonly by?: 'cli';
 }
 
 /** What every use-case needs: the log, the clock, the identity, and the outside facts passed in. */

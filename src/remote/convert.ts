@@ -22,6 +22,7 @@ export function wireOf(entry: OutboxEvent): WireMessage {
     ...(entry.replyTo === undefined ? {} : { replyTo: entry.replyTo }),
     sentAt: entry.sentAt,
     ttlMs: entry.ttlMs,
+    ...(entry.by === undefined ? {} : { by: entry.by }),
   };
 }
 
@@ -47,6 +48,7 @@ export function metaOf(m: StoredMessage): StoredMeta {
     ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
     sentAt: m.sentAt,
     ttlMs: m.ttlMs,
+    ...(m.by === undefined ? {} : { by: m.by }),
   };
 }
 
@@ -67,6 +69,7 @@ export function wireOfSent(event: SentEvent): WireMessage {
     ...(event.replyTo === undefined ? {} : { replyTo: event.replyTo }),
     sentAt: event.sentAt,
     ttlMs: event.ttlMs,
+    ...(event.by === undefined ? {} : { by: event.by }),
   };
 }
 
@@ -92,6 +95,7 @@ export function sentEventOf(m: WireMessage, to: string): SentEvent & { origin: s
     body: m.body,
     ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
     ttlMs: m.ttlMs,
+    ...(m.by === undefined ? {} : { by: m.by }),
   };
 }
 
@@ -133,5 +137,6 @@ function wireFields(m: WireMessage): WireMessage {
     ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
     sentAt: m.sentAt,
     ttlMs: m.ttlMs,
+    ...(m.by === undefined ? {} : { by: m.by }),
   };
 }

@@ -12,7 +12,8 @@ export async function run(
   options: { from: string; type: string; replyTo?: string },
 ): Promise<number> {
   const config = loadConfig();
-  const ctx = createContext({ config, name: validateName(options.from, '--from'), onProblem: logProblem });
+  const name = validateName(options.from, '--from');
+  const ctx = createContext({ config, name, by: 'cli', onProblem: logProblem });
   const { event, live } = await sendMessage(ctx, {
     to,
     message,
