@@ -135,6 +135,10 @@ export function buildProgram(): Command {
       '30',
     )
     .option('--quiet', 'no line per request on stderr')
+    .option(
+      '--hide-details',
+      "list other machines' sessions without directory and pid (RELAY_HIDE_DETAILS=1)",
+    )
     .action(lazy(() => import('./commands/relay.js')));
   const keys = relay.command('keys').description('API keys of this relay: one per machine, stored hashed');
   // `--data` after `keys add` is taken by `relay` itself, so the key commands read it with the parent's options.

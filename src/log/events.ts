@@ -52,8 +52,18 @@ export const SentEventSchema = z.object({
    * `consumed` event stands but reached nobody): counts then subtract the original from the delivered.
    */
   restoredFrom: key.optional(),
+  /**
+   * Set on a message that came through a remote relay: the key its sending machine gave it. Its own `key`
+   * is scoped by that machine (src/remote/scoped.ts), so no machine's key can take another's place.
+   */
+  remoteKey: key.optional(),
   /** Set on each copy of one broadcast, so the copies can be told apart from separate sends. */
   broadcast: id.optional(),
+  /**
+   * `cli`: written by a person at a terminal (`claude-relay send`), whatever name it carries, not by the
+   * live session of that name. Absent: sent by a session's own server.
+   */
+  by: z.literal('cli').optional(),
 });
 export type SentEvent = z.infer<typeof SentEventSchema>;
 

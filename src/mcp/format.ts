@@ -17,7 +17,8 @@ function indentBody(body: string): string {
 
 /** `again`: a taker that died or ran out of time had taken it, so the model may have seen it before. */
 export function formatMessage(m: SentEvent, again = false): string {
-  const origin = m.origin ?? 'local';
+  // A person at a terminal may write under any name: the header says so.
+  const origin = `${m.origin ?? 'local'}${m.by === 'cli' ? '|cli' : ''}`;
   const re = m.replyTo === undefined ? '' : ` re #${m.replyTo}`;
   const seen = again ? ' (again)' : '';
   return `  [${m.type}|${origin}] From ${m.from}: #${m.id}${seen}${re} ${indentBody(m.body)}`;

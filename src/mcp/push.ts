@@ -47,6 +47,7 @@ export function channelMeta(m: SentEvent, again = false): Record<string, string>
     ...(again ? { again: 'true' } : {}),
     ...(m.origin === undefined ? {} : { origin: m.origin }),
     ...(m.replyTo === undefined ? {} : { reply_to: m.replyTo }),
+    ...(m.by === undefined ? {} : { by: m.by }),
   };
 }
 

@@ -22,6 +22,8 @@ export interface Identity {
   /** How mail reaches this session by itself, while a push that hands messages to the client runs. */
   push?: 'native' | 'channel';
   readonly ancestors?: readonly number[];
+  /** `cli`: a person at the terminal writes under this name; every message sent says so. */
+  readonly by?: 'cli';
 }
 
 /** What every use-case needs: the log, the clock, the identity, and the outside facts passed in. */

@@ -101,6 +101,7 @@ export function newMessageFields(ctx: RelayContext) {
     from: ctx.me.name,
     machine: ctx.me.machine,
     ttlMs: ctx.config.limits.ttlMs,
+    ...(ctx.me.by === undefined ? {} : { by: ctx.me.by }),
   };
 }
 

@@ -26,6 +26,7 @@ export interface ContextOptions {
   readonly onProblem?: ProblemSink;
   readonly pid?: number;
   readonly ancestors?: readonly number[];
+  readonly by?: 'cli';
 }
 
 /** A context that acts as a name without joining (a person at the CLI). */
@@ -41,6 +42,7 @@ export function createContext(options: ContextOptions): RelayContext {
     joined: '',
     ...(options.client === undefined ? {} : { client: options.client }),
     ...(options.ancestors === undefined ? {} : { ancestors: options.ancestors }),
+    ...(options.by === undefined ? {} : { by: options.by }),
   };
   return {
     store: new Store(options.config.root, options.onProblem),

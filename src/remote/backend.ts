@@ -1,4 +1,6 @@
+import type { KeyStore } from './keys.js';
 import type { HeartbeatBody, LeasedMessage, Presence, StoredMessage } from './protocol.js';
+import type { RateLimit } from './rate.js';
 
 export type { StoredMessage } from './protocol.js';
 
@@ -8,6 +10,11 @@ export interface PollRequest {
   readonly waitMs: number;
   /** Aborted when the HTTP client went away: messages taken after that are given back at once. */
   readonly signal?: AbortSignal;
+  /**
+   * Asked once messages were taken, before they are handed out: false (the caller's key was revoked while
+   * it waited) gives them back at once and answers none.
+   */
+  readonly admit?: () => Promise<boolean>;
 }
 
 export interface BackendHealth {
@@ -39,6 +46,11 @@ export interface Backend {
   /** Settles leased messages for good; resolves how many tokens were accepted. */
   ack(machine: string, name: string, tokens: readonly string[]): Promise<number>;
   close(): Promise<void>;
+  /**
+   * The API keys and per-key request limit that every relay on this storage shares (NATS); absent, a relay
+   * keeps its own: `keys.json` in its data directory and a limit in memory.
+   */
+  shared?(rateLimit: number): { keys: KeyStore; rate: RateLimit };
 }
 
 export interface BackendOptions {

@@ -1,5 +1,6 @@
 import type { HeartbeatEvent, OutboxEvent, SentEvent } from '../log/events.js';
 import type { LeasedMessage, Presence, StoredMessage, StoredMeta, WireMessage } from './protocol.js';
+import { scopedKey } from './scoped.js';
 
 /**
  * Every conversion a message or a presence goes through between machines, in one place. A message is a
@@ -21,6 +22,7 @@ export function wireOf(entry: OutboxEvent): WireMessage {
     ...(entry.replyTo === undefined ? {} : { replyTo: entry.replyTo }),
     sentAt: entry.sentAt,
     ttlMs: entry.ttlMs,
+    ...(entry.by === undefined ? {} : { by: entry.by }),
   };
 }
 
@@ -46,6 +48,7 @@ export function metaOf(m: StoredMessage): StoredMeta {
     ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
     sentAt: m.sentAt,
     ttlMs: m.ttlMs,
+    ...(m.by === undefined ? {} : { by: m.by }),
   };
 }
 
@@ -57,7 +60,7 @@ export function leasedOfMeta(meta: StoredMeta, body: string, ack: string): Lease
 /** A `sent` event read back from the relay's own store, as the wire message it was stored from. */
 export function wireOfSent(event: SentEvent): WireMessage {
   return {
-    key: event.key,
+    key: event.remoteKey ?? event.key,
     id: event.id,
     from: event.from,
     fromMachine: event.origin ?? event.machine,
@@ -66,18 +69,21 @@ export function wireOfSent(event: SentEvent): WireMessage {
     ...(event.replyTo === undefined ? {} : { replyTo: event.replyTo }),
     sentAt: event.sentAt,
     ttlMs: event.ttlMs,
+    ...(event.by === undefined ? {} : { by: event.by }),
   };
 }
 
 /**
- * The `sent` event of a message that came from another machine, under its original key (its stamp is the
- * key's start), with the sender's machine as origin: one shape for the relay's store and the recipient's.
+ * The `sent` event of a message that came from another machine, under a key scoped by that machine (its
+ * stamp is the original key's start), with the sender's machine as origin and its key as `remoteKey`: one
+ * shape for the relay's store and the recipient's.
  */
-export function sentEventOf(m: WireMessage, to: string): SentEvent {
+export function sentEventOf(m: WireMessage, to: string): SentEvent & { origin: string; remoteKey: string } {
   return {
     v: 1,
     kind: 'sent',
-    key: m.key,
+    key: scopedKey(m.fromMachine, m.key),
+    remoteKey: m.key,
     id: m.id,
     at: m.key.slice(0, 22),
     sentAt: m.sentAt,
@@ -89,6 +95,7 @@ export function sentEventOf(m: WireMessage, to: string): SentEvent {
     body: m.body,
     ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
     ttlMs: m.ttlMs,
+    ...(m.by === undefined ? {} : { by: m.by }),
   };
 }
 
@@ -130,5 +137,6 @@ function wireFields(m: WireMessage): WireMessage {
     ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
     sentAt: m.sentAt,
     ttlMs: m.ttlMs,
+    ...(m.by === undefined ? {} : { by: m.by }),
   };
 }

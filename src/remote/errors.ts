@@ -74,3 +74,12 @@ export class RemoteError extends RelayError {
 export function isRemoteError(e: unknown): e is RemoteError {
   return e instanceof RemoteError;
 }
+
+/** A key the relay does not hold: never issued, or revoked (also while its request was waiting). */
+export function badKey(): HttpError {
+  return new HttpError(
+    401,
+    'bad_key',
+    'The API key is wrong or was revoked; ask the relay operator for a new one.',
+  );
+}

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 import { HttpError } from './errors.js';
 
@@ -94,4 +95,36 @@ export function parseBody<T extends z.ZodType>(raw: Buffer, schema: T): z.infer<
     );
   }
   return parsed.data;
+}
+
+/**
+ * The answer to a request Node's HTTP parser refused before the relay saw it (`clientError`): a header or
+ * URL past the size limit (431), a request line that is not HTTP (400), a request too slow to arrive (408).
+ * One sentence, like the relay's own refusals, then the connection is closed.
+ */
+export function refuseUnparsed(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'too_large',
+          'The request line or headers are over the 16 KB limit; send a shorter URL and fewer or shorter headers.',
+        ]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'timeout', 'The request took too long to arrive; send it again in one go.']
+        : [
+            400,
+            'Bad Request',
+            'bad_request',
+            'The request is not valid HTTP/1.1; send a request as spec/remote.md shows.',
+          ];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

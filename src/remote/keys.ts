@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, watch as fsWatch } from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
@@ -30,11 +30,39 @@ export function fingerprint(record: Pick<KeyRecord, 'hash'>): string {
   return record.hash.slice(0, 8);
 }
 
-function hashOf(key: string): Buffer {
+export function hashOf(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
 
-export class KeyRing {
+/** A new key and its record, which keeps only the key's hash. */
+export function makeKey(machine: string, now: number): { key: string; record: KeyRecord } {
+  validateName(machine, 'machine');
+  const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+  return { key, record: { machine, hash: hashOf(key).toString('hex'), createdAt: now } };
+}
+
+/**
+ * Where a relay's keys live: `keys.json` in the data directory (KeyRing), or, on NATS, a KV bucket that
+ * every relay of that NATS shares (backends/nats-keys.ts), so one add or revoke holds for all of them.
+ */
+export interface KeyStore {
+  /** Where the keys are, for people: a file or a bucket. */
+  readonly where: string;
+  /** The machine a presented key belongs to, or undefined. */
+  lookup(presented: string): Promise<KeyRecord | undefined>;
+  count(): Promise<number>;
+  add(machine: string, now?: number): Promise<{ key: string; record: KeyRecord }>;
+  list(): Promise<KeyRecord[]>;
+  /** Removes every key of `machine`; resolves how many there were. */
+  revoke(machine: string): Promise<number>;
+  /** Calls `changed` whenever keys may have changed (here or from another process); returns the unsubscribe. */
+  watch(changed: () => void): () => void;
+}
+
+/** How often a watched key file is looked at when no file event came (a missed event, a network disk). */
+const KEY_FILE_RESCAN_MS = 1000;
+
+export class KeyRing implements KeyStore {
   readonly file: string;
   private records: KeyRecord[] = [];
   private loadedStamp = '';
@@ -45,6 +73,35 @@ export class KeyRing {
 
   static inDataDir(dataDir: string): KeyRing {
     return new KeyRing(path.join(dataDir, KEYS_FILE));
+  }
+
+  get where(): string {
+    return this.file;
+  }
+
+  watch(changed: () => void): () => void {
+    let last = '';
+    const look = async () => {
+      const st = await fs.stat(this.file).catch(() => undefined);
+      const stamp = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'none';
+      if (stamp !== last && last !== '') changed();
+      last = stamp;
+    };
+    void look();
+    const timer = setInterval(() => void look(), KEY_FILE_RESCAN_MS);
+    timer.unref();
+    // The directory, not the file: `keys add` and `revoke` replace the file by a rename.
+    let watcher: ReturnType<typeof fsWatch> | undefined;
+    try {
+      watcher = fsWatch(path.dirname(this.file), () => void look());
+      watcher.on('error', () => watcher?.close());
+    } catch {
+      // No directory yet, or no watching here: the rescan alone notices.
+    }
+    return () => {
+      clearInterval(timer);
+      watcher?.close();
+    };
   }
 
   /** Re-reads the file when it changed, so `keys add` and `keys revoke` act on a running server. */
@@ -101,9 +158,7 @@ export class KeyRing {
 
   /** Makes a key for `machine` and returns it: the only time it is ever shown. */
   async add(machine: string, now: number = Date.now()): Promise<{ key: string; record: KeyRecord }> {
-    validateName(machine, 'machine');
-    const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const record: KeyRecord = { machine, hash: hashOf(key).toString('hex'), createdAt: now };
+    const { key, record } = makeKey(machine, now);
     await this.write([...(await this.read()), record]);
     return { key, record };
   }
@@ -119,5 +174,48 @@ export class KeyRing {
     const kept = records.filter((r) => r.machine !== machine);
     if (kept.length !== records.length) await this.write(kept);
     return records.length - kept.length;
+  }
+}
+
+/**
+ * The keys of a relay on NATS: the bucket every relay shares, where new keys go, and this relay's own
+ * `keys.json`, so keys made before the bucket existed keep working. A revoke removes the machine's keys
+ * from both.
+ */
+export class SharedAndLocalKeys implements KeyStore {
+  constructor(
+    private readonly shared: KeyStore,
+    private readonly local: KeyStore,
+  ) {}
+
+  get where(): string {
+    return `${this.shared.where} (and ${this.local.where})`;
+  }
+
+  async lookup(presented: string): Promise<KeyRecord | undefined> {
+    return (await this.shared.lookup(presented)) ?? (await this.local.lookup(presented));
+  }
+
+  async count(): Promise<number> {
+    return (await this.shared.count()) + (await this.local.count());
+  }
+
+  add(machine: string, now?: number): Promise<{ key: string; record: KeyRecord }> {
+    return this.shared.add(machine, now);
+  }
+
+  async list(): Promise<KeyRecord[]> {
+    return [...(await this.shared.list()), ...(await this.local.list())];
+  }
+
+  async revoke(machine: string): Promise<number> {
+    return (await this.shared.revoke(machine)) + (await this.local.revoke(machine));
+  }
+
+  watch(changed: () => void): () => void {
+    const stops = [this.shared.watch(changed), this.local.watch(changed)];
+    return () => {
+      for (const stop of stops) stop();
+    };
   }
 }

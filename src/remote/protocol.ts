@@ -38,6 +38,7 @@ export const WireMessageSchema = SentEventSchema.pick({
   replyTo: true,
   sentAt: true,
   ttlMs: true,
+  by: true,
 }).extend({ fromMachine: name });
 export type WireMessage = z.infer<typeof WireMessageSchema>;
 

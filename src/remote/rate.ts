@@ -1,8 +1,14 @@
+/** A per-key request limit; `take` counts one request and resolves 0 when allowed, else seconds to wait. */
+export interface RateLimit {
+  take(id: string): Promise<number> | number;
+}
+
 /**
  * A sliding-window request limit per key: at most `limit` requests in any `windowMs`. In memory, per relay
- * process: it protects the server from a flood; the per-session send limit is kept in each client's log.
+ * process (relays on NATS share one, backends/nats-rate.ts): it protects the server from a flood; the
+ * per-session send limit is kept in each client's log.
  */
-export class RateLimiter {
+export class RateLimiter implements RateLimit {
   private readonly limit: number;
   private readonly windowMs: number;
   private readonly now: () => number;

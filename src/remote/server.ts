@@ -4,9 +4,9 @@ import { isRelayError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { storedOf } from './convert.js';
 import { checkNames, type Endpoint, endpointOf } from './endpoints.js';
-import { HttpError, isHttpError } from './errors.js';
-import { parseBody, readBody, sendError, sendJson } from './http.js';
-import { fingerprint, type KeyRecord, type KeyRing } from './keys.js';
+import { badKey, HttpError, isHttpError } from './errors.js';
+import { parseBody, readBody, refuseUnparsed, sendError, sendJson } from './http.js';
+import { fingerprint, type KeyRecord, type KeyStore } from './keys.js';
 import {
   AckBodySchema,
   type Health,
@@ -18,14 +18,19 @@ import {
   type SendAnswer,
   SendBodySchema,
 } from './protocol.js';
-import { RateLimiter } from './rate.js';
+import { type RateLimit, RateLimiter } from './rate.js';
+import { WaitingRequests } from './revocation.js';
 
 export interface RelayServerOptions {
   readonly backend: Backend;
-  readonly keys: KeyRing;
+  readonly keys: KeyStore;
   readonly version: string;
   /** Requests a minute allowed per API key. */
   readonly rateLimit: number;
+  /** Shared by several relays (NATS); by default each relay counts in memory. */
+  readonly rate?: RateLimit;
+  /** Other machines' sessions are listed without their working directory and pid. */
+  readonly hideDetails?: boolean;
   /** One line per request and per failure; never given a header, so never a key. */
   readonly log?: (line: string) => void;
 }
@@ -49,18 +54,21 @@ function ownMachine(key: KeyRecord, machine: string, doing: string): void {
 export class RelayServer {
   private readonly options: RelayServerOptions;
   private readonly server: Server;
-  private readonly rate: RateLimiter;
+  private readonly rate: RateLimit;
+  private readonly waiting: WaitingRequests;
   private readonly log: (line: string) => void;
   private readonly inFlight = new Set<AbortController>();
 
   private constructor(options: RelayServerOptions) {
     this.options = options;
-    this.rate = new RateLimiter(options.rateLimit);
+    this.rate = options.rate ?? new RateLimiter(options.rateLimit);
+    this.waiting = new WaitingRequests(options.keys);
     this.log = options.log ?? (() => {});
     this.server = createServer((req, res) => void this.handle(req, res));
     // A long-poll holds a request open for up to 30 s; the defaults would cut it or keep dead sockets.
     this.server.requestTimeout = 120_000;
     this.server.headersTimeout = 30_000;
+    this.server.on('clientError', refuseUnparsed);
   }
 
   static async listen(options: RelayServerOptions, port: number, host = '127.0.0.1'): Promise<RelayServer> {
@@ -85,8 +93,14 @@ export class RelayServer {
     return `http://${host}:${a.port}`;
   }
 
+  /** How many requests wait right now (long-polls). */
+  get waitingRequests(): number {
+    return this.waiting.size;
+  }
+
   /** Stops accepting, ends waiting polls, closes connections, then the backend. */
   async close(): Promise<void> {
+    this.waiting.close();
     for (const c of this.inFlight) c.abort();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
@@ -107,9 +121,10 @@ export class RelayServer {
     try {
       const r = endpointOf(req.method, req.url ?? '/');
       if (r.kind === 'health') return await this.health(res);
-      const key = await this.authenticate(req);
+      const presented = bearerOf(req) ?? '';
+      const key = await this.authenticate(presented);
       machine = key.machine;
-      const wait = this.rate.take(fingerprint(key));
+      const wait = await this.rate.take(fingerprint(key));
       if (wait > 0) {
         throw new HttpError(
           429,
@@ -119,7 +134,7 @@ export class RelayServer {
         );
       }
       checkNames(r);
-      await this.dispatch(r, key, req, res, controller.signal);
+      await this.dispatch(r, key, req, res, { presented, controller });
     } catch (e) {
       this.fail(req, res, e);
     } finally {
@@ -128,24 +143,16 @@ export class RelayServer {
     }
   }
 
-  private async authenticate(req: IncomingMessage): Promise<KeyRecord> {
-    const header = req.headers.authorization;
-    const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!m?.[1]) {
+  private async authenticate(presented: string): Promise<KeyRecord> {
+    if (!presented) {
       throw new HttpError(
         401,
         'no_key',
         'Send an API key as "Authorization: Bearer <key>" (the relay operator makes one with claude-relay relay keys add <machine>).',
       );
     }
-    const record = await this.options.keys.lookup(m[1]);
-    if (!record) {
-      throw new HttpError(
-        401,
-        'bad_key',
-        'The API key is wrong or was revoked; ask the relay operator for a new one.',
-      );
-    }
+    const record = await this.options.keys.lookup(presented);
+    if (!record) throw badKey();
     return record;
   }
 
@@ -154,14 +161,18 @@ export class RelayServer {
     key: KeyRecord,
     req: IncomingMessage,
     res: ServerResponse,
-    signal: AbortSignal,
+    request: { presented: string; controller: AbortController },
   ): Promise<void> {
     const backend = this.options.backend;
     switch (r.kind) {
       case 'health':
         return;
-      case 'sessions':
-        return sendJson(res, 200, { sessions: await backend.sessions() });
+      case 'sessions': {
+        const sessions = await backend.sessions();
+        if (!this.options.hideDetails) return sendJson(res, 200, { sessions });
+        const shown = sessions.map((s) => (s.machine === key.machine ? s : { ...s, cwd: '', pid: 0 }));
+        return sendJson(res, 200, { sessions: shown });
+      }
       case 'heartbeat': {
         ownMachine(key, r.machine, 'heartbeat');
         const beat = parseBody(await readBody(req, MAX_SMALL_REQUEST), HeartbeatBodySchema);
@@ -175,11 +186,15 @@ export class RelayServer {
       case 'poll': {
         ownMachine(key, r.machine, 'read an inbox');
         const body = parseBody(await readBody(req, MAX_SMALL_REQUEST), PollBodySchema);
-        const messages = await backend.poll(r.machine, r.name, {
-          max: body.max ?? DEFAULT_POLL_MAX,
-          waitMs: Math.round((body.wait ?? 0) * 1000),
-          signal,
-        });
+        const { presented, controller } = request;
+        const messages = await this.waiting.hold(presented, controller, (admit) =>
+          backend.poll(r.machine, r.name, {
+            max: body.max ?? DEFAULT_POLL_MAX,
+            waitMs: Math.round((body.wait ?? 0) * 1000),
+            signal: controller.signal,
+            admit,
+          }),
+        );
         return sendJson(res, 200, { messages });
       }
       case 'ack': {
@@ -280,4 +295,9 @@ export class RelayServer {
       req.resume();
     }
   }
+}
+
+function bearerOf(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  return (typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null)?.[1];
 }

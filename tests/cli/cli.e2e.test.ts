@@ -97,7 +97,7 @@ describe('claude-relay CLI (built, real processes)', () => {
     const id = /^sent #([a-z0-9]{6}) to api\n$/.exec(sent)?.[1];
     expect(id, sent).toBeDefined();
     expect((await api.call('relay_poll')).text).toBe(
-      `1 new message(s):\n  [request|local] From ops: #${id} Run the migrations, please`,
+      `1 new message(s):\n  [request|local|cli] From ops: #${id} Run the migrations, please`,
     );
 
     const reply = await api.call('relay_send', { to: 'web', message: 'Migrations done.\nAll green.' });

@@ -140,7 +140,7 @@ describe('claude-relay watch', () => {
         .find((l) => l.includes(`#${id}`)),
     );
     expect(line).toMatch(
-      new RegExp(`^\\d\\d:\\d\\d:\\d\\d \\[request\\|local\\] From ops: #${id} look but do not take$`),
+      new RegExp(`^\\d\\d:\\d\\d:\\d\\d \\[request\\|local\\|cli\\] From ops: #${id} look but do not take$`),
     );
     watch.process.kill('SIGTERM');
     expect(await watch.exited).toBe(0);

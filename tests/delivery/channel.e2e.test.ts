@@ -56,8 +56,8 @@ describe('channel push: RELAY_PUSH=deliver', () => {
     const b = await send(env, 'chd', 'second\nwith two lines');
     await waitFor('two pushes', () => served.pushes.length >= 2);
     expect(served.pushes.slice(0, 2)).toEqual([
-      { content: 'first, as a request', meta: { from: 'api', type: 'request', id: a } },
-      { content: 'second\nwith two lines', meta: { from: 'user', type: 'info', id: b } },
+      { content: 'first, as a request', meta: { from: 'api', type: 'request', id: a, by: 'cli' } },
+      { content: 'second\nwith two lines', meta: { from: 'user', type: 'info', id: b, by: 'cli' } },
     ]);
     expect(textOf(await served.client.callTool({ name: 'relay_poll', arguments: {} }))).toBe(
       'No new messages.',
@@ -67,7 +67,7 @@ describe('channel push: RELAY_PUSH=deliver', () => {
     const c = await send(env, 'chd', 'third', ['--reply-to', a]);
     await waitFor('the third push', () => served.pushes.length >= 3);
     expect(served.pushes.map((p) => p.meta?.id)).toEqual([a, b, c]);
-    expect(served.pushes[2]?.meta).toEqual({ from: 'user', type: 'info', id: c, reply_to: a });
+    expect(served.pushes[2]?.meta).toEqual({ from: 'user', type: 'info', id: c, reply_to: a, by: 'cli' });
 
     // Each push is consumed once its notification has been written out: just after the client got it.
     await waitFor('the three to be consumed', async () => (await settledOf(root, 'chd')).size === 3);
@@ -85,7 +85,7 @@ describe('channel push: RELAY_PUSH=deliver', () => {
     const { served } = await start('late', 'deliver', { root: first.root });
     await waitFor('the waiting message to be pushed', () => served.pushes.length >= 1);
     expect(served.pushes).toEqual([
-      { content: 'queued while away', meta: { from: 'user', type: 'info', id } },
+      { content: 'queued while away', meta: { from: 'user', type: 'info', id, by: 'cli' } },
     ]);
   });
 
@@ -95,7 +95,10 @@ describe('channel push: RELAY_PUSH=deliver', () => {
     expect(served.client.getInstructions()).toBe(DELIVER_INSTRUCTIONS);
     const id = await send(env, 'flag', 'by flag');
     await waitFor('a push', () => served.pushes.length >= 1);
-    expect(served.pushes[0]).toEqual({ content: 'by flag', meta: { from: 'user', type: 'info', id } });
+    expect(served.pushes[0]).toEqual({
+      content: 'by flag',
+      meta: { from: 'user', type: 'info', id, by: 'cli' },
+    });
   });
 });
 
@@ -115,7 +118,7 @@ describe('channel push: RELAY_PUSH=notify', () => {
     expect(await settledOf(root, 'chn')).toHaveProperty('size', 0);
 
     expect(textOf(await served.client.callTool({ name: 'relay_poll', arguments: {} }))).toBe(
-      `1 new message(s):\n  [info|local] From frontend: #${id} the body stays private`,
+      `1 new message(s):\n  [info|local|cli] From frontend: #${id} the body stays private`,
     );
     const [m] = await sentTo(root, 'chn');
     // Consumed once the answer has been written out: just after the client got it.

@@ -41,7 +41,7 @@ describe('relay_poll(wait) over stdio', () => {
     const id = await send(env, 'lp', 'wake up, the build is green');
 
     const text = textOf(await call);
-    expect(text).toBe(`1 new message(s):\n  [info|local] From user: #${id} wake up, the build is green`);
+    expect(text).toBe(`1 new message(s):\n  [info|local|cli] From user: #${id} wake up, the build is green`);
     const [message] = await sentTo(root, 'lp');
     // Consumed once the answer has been written out: just after the client got it.
     await waitFor('the message to be consumed', async () => (await settledOf(root, 'lp')).size === 1);
@@ -107,7 +107,7 @@ describe('relay_poll(wait) over stdio', () => {
     const id = await send(env, 'cancel', 'sent after the cancel');
 
     const later = textOf(await served.client.callTool({ name: 'relay_poll', arguments: { wait: 30 } }));
-    expect(later).toBe(`1 new message(s):\n  [info|local] From user: #${id} sent after the cancel`);
+    expect(later).toBe(`1 new message(s):\n  [info|local|cli] From user: #${id} sent after the cancel`);
     expect(textOf(await served.client.callTool({ name: 'relay_poll', arguments: {} }))).toBe(
       'No new messages.',
     );

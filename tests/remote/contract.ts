@@ -105,6 +105,22 @@ export function backendContract(kind: string, make: MakeBackend): void {
       expect(await drain(backend)).toEqual([]);
     });
 
+    it('INV-REMOTE-AUTH: one key sent by two machines is two messages; each is idempotent for its own machine', async () => {
+      const { backend } = await open();
+      const theirs = message({ fromMachine: 'desk', body: 'from desk' });
+      const mine = { ...theirs, fromMachine: 'laptop', body: 'from laptop' };
+      expect(await backend.send(theirs)).toEqual({ duplicate: false });
+      expect(await backend.send(mine)).toEqual({ duplicate: false });
+      expect(await backend.send(mine)).toEqual({ duplicate: true });
+      const got = await drain(backend);
+      expect(got.map((m) => [m.fromMachine, m.key, m.body]).sort()).toEqual([
+        ['desk', theirs.key, 'from desk'],
+        ['laptop', theirs.key, 'from laptop'],
+      ]);
+      expect(await backend.send(theirs)).toEqual({ duplicate: true });
+      expect(await drain(backend)).toEqual([]);
+    });
+
     it('INV-REMOTE-ONCE: concurrent polls of one inbox never lease one message twice', async () => {
       const { backend } = await open();
       const sent = Array.from({ length: 30 }, () => message());

@@ -162,7 +162,13 @@ describe('importing polled mail', () => {
     expect(await importRemote(ctx, 'api', leased)).toBe(false);
     const first = await pollInbox(ctx, { via: 'poll' });
     expect(first.messages).toEqual([
-      expect.objectContaining({ key: leased.key, origin: 'server-2', machine: 'server-2', from: 'web' }),
+      expect.objectContaining({
+        remoteKey: leased.key,
+        id: leased.id,
+        origin: 'server-2',
+        machine: 'server-2',
+        from: 'web',
+      }),
     ]);
     // Handed out again after it was delivered here: not delivered again.
     expect(await importRemote(ctx, 'api', leased)).toBe(false);

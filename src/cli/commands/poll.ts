@@ -4,6 +4,7 @@ import { createContext } from '../../relay/serve-session.js';
 import { takeInbox } from '../../relay/take.js';
 import { logProblem } from '../log.js';
 import { written } from '../output.js';
+import { forTerminal } from '../terminal.js';
 
 /** `claude-relay poll [--name N]`: takes a session's new messages, as a poll by that session would. */
 export async function run(options: { name?: string; json?: boolean }): Promise<number> {
@@ -17,7 +18,7 @@ export async function run(options: { name?: string; json?: boolean }): Promise<n
   const { messages, remaining } = taken;
   const out = options.json
     ? `${JSON.stringify({ messages, remaining }, null, 2)}\n`
-    : `${formatPoll(messages, { remaining, again: taken.again })}\n`;
+    : `${forTerminal(formatPoll(messages, { remaining, again: taken.again }))}\n`;
   // Consumed once the output has left the process; a failed write (a closed pipe) gives them back.
   if (await written(out)) await taken.commit();
   else await taken.release();

@@ -17,7 +17,12 @@ export async function run(
   options: { from: string; type: string; replyTo?: string },
 ): Promise<number> {
   const config = loadConfig();
-  const ctx = createContext({ config, name: validateName(options.from, '--from'), onProblem: logProblem });
+  const ctx = createContext({
+    config,
+    name: validateName(options.from, '--from'),
+    by: 'cli',
+    onProblem: logProblem,
+  });
   let link: RemoteLink | undefined;
   if (config.remote) {
     const { RemoteLink } = await import('../../relay/remote/link.js');

@@ -4,6 +4,7 @@ import { formatRemoteStatus, readRemoteStatus } from '../../relay/remote/status.
 import { createContext } from '../../relay/serve-session.js';
 import { readStatus } from '../../relay/status.js';
 import { logProblem } from '../log.js';
+import { forTerminal } from '../terminal.js';
 
 function human(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -45,6 +46,6 @@ export async function run(options: { json?: boolean }): Promise<number> {
   lines.push(...formatRemoteStatus(remote));
   if (report.tempFiles > 0)
     lines.push(`${report.tempFiles} temporary file(s) in tmp/ (claude-relay clean removes old ones)`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${forTerminal(lines.join('\n'))}\n`);
   return 0;
 }

@@ -7,10 +7,11 @@ import { createContext } from '../../relay/serve-session.js';
 import { takeInbox } from '../../relay/take.js';
 import { logError, logProblem } from '../log.js';
 import { written } from '../output.js';
+import { forTerminal } from '../terminal.js';
 
 function line(m: SentEvent): string {
   const time = new Date(m.sentAt).toTimeString().slice(0, 8);
-  return `${time}${formatMessage(m).replace(/^ {2}/, ' ')}\n`;
+  return `${time}${forTerminal(formatMessage(m).replace(/^ {2}/, ' '))}\n`;
 }
 
 /**

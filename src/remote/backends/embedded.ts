@@ -9,6 +9,7 @@ import { LEASE_MAX_BYTES } from '../backend.js';
 import { leasedOf, presenceOf, sentEventOf, wireOfSent } from '../convert.js';
 import { HttpError } from '../errors.js';
 import type { HeartbeatBody, LeasedMessage, Presence } from '../protocol.js';
+import { appendScoped } from '../scoped.js';
 
 /** How often a waiting poll looks again without being woken (a lease ran out, another process wrote). */
 const RESCAN_MS = 1000;
@@ -17,8 +18,8 @@ const RELAY_INSTANCE = 'relay000';
 /**
  * The relay's storage on the project's own event log: one store per machine under `<data>/machines/<m>/`,
  * laid out exactly like a client's `RELAY_HOME` (inbox, settled, archive, sessions), so `claude-relay status`
- * with `RELAY_HOME` set to one of them shows it. A message's key is its file name, so a retried send finds
- * its first copy (`link(2)` says EEXIST) and an ack is the exclusive `consumed` event. Leases live in memory:
+ * with `RELAY_HOME` set to one of them shows it. A message's file is named by its key scoped by the sending
+ * machine (scoped.ts), so a retried send finds its first copy (`link(2)` says EEXIST) and an ack is the exclusive `consumed` event. Leases live in memory:
  * one relay process per data directory (several relays share NATS instead).
  */
 export class EmbeddedBackend implements Backend {
@@ -49,12 +50,8 @@ export class EmbeddedBackend implements Backend {
   }
 
   async send(m: StoredMessage): Promise<{ duplicate: boolean }> {
-    const store = this.store(m.toMachine);
-    // A key that was already settled is the retry of a send that was delivered: storing it again would only
-    // leave a copy that no poll can settle a second time, but there is no reason to write it.
-    if (await store.readSettled(m.to, m.key)) return { duplicate: true };
-    const event = sentEventOf(m, m.to);
-    const result = await store.appendSent(event);
+    // Idempotent per sending machine: a settled or stored copy of this machine's key is a retried send.
+    const { result } = await appendScoped(this.store(m.toMachine), sentEventOf(m, m.to));
     if (result === 'created') this.wake(m.toMachine, m.to);
     return { duplicate: result === 'exists' };
   }
@@ -128,8 +125,9 @@ export class EmbeddedBackend implements Backend {
     const deadline = this.now() + request.waitMs;
     for (;;) {
       const leased = await this.lease(machine, name, request.max);
-      if (request.signal?.aborted) {
-        for (const m of leased) this.leases.delete(this.leaseId(machine, name, m.key));
+      const refused = leased.length > 0 && request.admit !== undefined && !(await request.admit());
+      if (refused || request.signal?.aborted) {
+        for (const m of leased) this.leases.delete(this.leaseId(machine, name, m.ack));
         return [];
       }
       const left = deadline - this.now();

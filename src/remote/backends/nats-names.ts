@@ -19,6 +19,8 @@ export const nanos = (ms: number) => ms * 1_000_000;
 export class NatsNames {
   readonly stream: string;
   readonly bucket: string;
+  readonly keysBucket: string;
+  readonly rateBucket: string;
 
   constructor(readonly prefix: string) {
     if (!NATS_PREFIX_PATTERN.test(prefix)) {
@@ -26,6 +28,8 @@ export class NatsNames {
     }
     this.stream = `${prefix}_MSGS`;
     this.bucket = `${prefix}_PRESENCE`;
+    this.keysBucket = `${prefix}_KEYS`;
+    this.rateBucket = `${prefix}_RATE`;
   }
 
   /** Every inbox's subject is under this. */

@@ -12,11 +12,12 @@ import {
   RetentionPolicy,
   StorageType,
 } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
+import { type KV, Kvm } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Backend, BackendHealth, BackendOptions, PollRequest, StoredMessage } from '../backend.js';
 import { leasedOfMeta, metaOf } from '../convert.js';
 import { backendUnavailable, HttpError, isHttpError } from '../errors.js';
+import type { KeyStore } from '../keys.js';
 import {
   type HeartbeatBody,
   type LeasedMessage,
@@ -24,8 +25,11 @@ import {
   StoredMetaSchema,
   safeJson,
 } from '../protocol.js';
+import type { RateLimit } from '../rate.js';
+import { NatsKeys } from './nats-keys.js';
 import { META_HEADER, NatsNames, nanos, replyOf } from './nats-names.js';
 import { NatsPresence } from './nats-presence.js';
+import { NatsRate } from './nats-rate.js';
 
 export { NATS_PREFIX_PATTERN } from './nats-names.js';
 
@@ -41,6 +45,7 @@ export interface NatsBackendOptions extends BackendOptions {
 
 const DEFAULT_DUPLICATE_WINDOW_MS = 24 * 60 * 60 * 1000;
 const MAX_FETCH = 10;
+const RATE_WINDOW_MS = 60_000;
 
 /**
  * The relay's storage on NATS JetStream, for several relay servers that must behave as one:
@@ -49,7 +54,8 @@ const MAX_FETCH = 10;
  * - consume: one durable pull consumer per session with explicit acks. A poll *leases* (NATS delivers a
  *   message to one pull at a time, until `ack_wait` runs out); the ack token is the message's reply
  *   subject, so any relay server can ack what another one handed out;
- * - presence: a KV bucket whose TTL is the liveness window (nats-presence.ts).
+ * - presence: a KV bucket whose TTL is the liveness window (nats-presence.ts);
+ * - API keys (hashes) and the per-key request counts: KV buckets every relay shares (nats-keys, nats-rate).
  */
 export class NatsBackend implements Backend {
   readonly kind = 'nats' as const;
@@ -61,6 +67,8 @@ export class NatsBackend implements Backend {
   private js!: JetStreamClient;
   private jsm!: JetStreamManager;
   private presence: NatsPresence | undefined;
+  private keysKv: KV | undefined;
+  private rateKv: KV | undefined;
   private ready: Promise<void> | undefined;
   private readonly consumers = new Map<string, Consumer>();
   private connected = false;
@@ -134,6 +142,32 @@ export class NatsBackend implements Backend {
       history: 1,
     });
     this.presence = new NatsPresence(kv, this.names, this.options.liveWindowMs, this.now);
+    this.keysKv = await new Kvm(this.nc).create(this.names.keysBucket, { history: 1 });
+    this.rateKv = await new Kvm(this.nc).create(this.names.rateBucket, {
+      ttl: 2 * RATE_WINDOW_MS,
+      history: 1,
+    });
+  }
+
+  shared(rateLimit: number): { keys: KeyStore; rate: RateLimit } {
+    const bucket = (which: () => KV | undefined) => () =>
+      this.guard('reading API keys', async () => {
+        const kv = which();
+        if (!kv) throw new Error('the bucket is not open');
+        return kv;
+      });
+    return {
+      keys: new NatsKeys(
+        bucket(() => this.keysKv),
+        `the NATS bucket ${this.names.keysBucket}`,
+      ),
+      rate: new NatsRate(
+        bucket(() => this.rateKv),
+        rateLimit,
+        RATE_WINDOW_MS,
+        this.now,
+      ),
+    };
   }
 
   /** Runs one NATS operation; a stream or consumer that vanished is made again once, anything else is a 503. */
@@ -255,7 +289,8 @@ export class NatsBackend implements Backend {
       }
       return taken;
     });
-    if (request.signal?.aborted) {
+    const refused = msgs.length > 0 && request.admit !== undefined && !(await request.admit());
+    if (refused || request.signal?.aborted) {
       // Nobody will read this answer: hand the messages back now rather than after the lease.
       for (const m of msgs) m.nak();
       return [];
@@ -334,7 +369,9 @@ export class NatsBackend implements Backend {
   /** Test and admin helper: removes the stream, its consumers and the bucket. */
   async destroy(): Promise<void> {
     await this.jsm.streams.delete(this.names.stream).catch(() => {});
-    await this.jsm.streams.delete(`KV_${this.names.bucket}`).catch(() => {});
+    for (const bucket of [this.names.bucket, this.names.keysBucket, this.names.rateBucket]) {
+      await this.jsm.streams.delete(`KV_${bucket}`).catch(() => {});
+    }
   }
 }
 

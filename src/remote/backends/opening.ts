@@ -1,6 +1,8 @@
 import type { Backend, BackendHealth, PollRequest } from '../backend.js';
 import { HttpError } from '../errors.js';
+import type { KeyStore } from '../keys.js';
 import type { HeartbeatBody, LeasedMessage, Presence, StoredMessage } from '../protocol.js';
+import type { RateLimit } from '../rate.js';
 
 const RETRY_OPEN_MS = 1000;
 
@@ -79,6 +81,51 @@ export class OpeningBackend implements Backend {
 
   async ack(machine: string, name: string, tokens: readonly string[]): Promise<number> {
     return this.open.ack(machine, name, tokens);
+  }
+
+  /**
+   * The storage's shared keys and request limit (relays on NATS share them), reached once it is open: until
+   * then a key cannot be checked, so requests get the same 503 as everything else.
+   */
+  shared(rateLimit: number): { keys: KeyStore; rate: RateLimit } {
+    let inner: { keys: KeyStore; rate: RateLimit } | undefined;
+    const get = () => {
+      inner ??= this.open.shared?.(rateLimit);
+      if (!inner) throw new HttpError(503, 'backend_unavailable', `The relay's storage shares no keys.`);
+      return inner;
+    };
+    const what = this.what;
+    const keys: KeyStore = {
+      get where() {
+        return inner?.keys.where ?? `${what} (once connected)`;
+      },
+      lookup: (presented) => get().keys.lookup(presented),
+      count: () => get().keys.count(),
+      add: (machine, now) => get().keys.add(machine, now),
+      list: () => get().keys.list(),
+      revoke: (machine) => get().keys.revoke(machine),
+      watch: (changed) => {
+        let stop: (() => void) | undefined;
+        let cancelled = false;
+        // Subscribes once the storage is open; until then no key can change under a waiting request.
+        const timer = setInterval(() => {
+          if (cancelled || !this.backend) return;
+          clearInterval(timer);
+          stop = get().keys.watch(changed);
+        }, RETRY_OPEN_MS);
+        timer.unref();
+        if (this.backend) {
+          clearInterval(timer);
+          stop = get().keys.watch(changed);
+        }
+        return () => {
+          cancelled = true;
+          clearInterval(timer);
+          stop?.();
+        };
+      },
+    };
+    return { keys, rate: { take: (id) => get().rate.take(id) } };
   }
 
   async close(): Promise<void> {
