@@ -57,42 +57,55 @@ const STOP_GRACE_MS = 1000;
  * acting as it. Heartbeat failures are reported, not fatal: a full disk must not kill the MCP server.
  */
 export class RelaySession {
-  private readonly context: RelayContext;
+  private context: RelayContext;
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** The name asked for, when the session got another one because it was taken. */
-  readonly renamedFrom: string | undefined;
+  /** The name asked for, when the session got another one because it was taken (known once joined). */
+  renamedFrom: string | undefined;
+  /** Settles once the join (heartbeat and name claim, fsynced) is done; every use-case waits for it. */
+  readonly ready: Promise<void>;
   private readonly onError: (e: unknown) => void;
   private watcher: InboxWatch | undefined;
   private readonly open = new Set<Promise<void>>();
   /** The link to the remote relay, when RELAY_REMOTE_URL is set. */
   private link: RemoteLink | undefined;
 
-  private constructor(context: RelayContext, renamedFrom: string | undefined, onError: (e: unknown) => void) {
-    this.context = context;
-    this.renamedFrom = renamedFrom;
-    this.onError = onError;
+  private constructor(options: ContextOptions & { onError?: (e: unknown) => void }) {
+    this.context = createContext(options);
+    this.onError = options.onError ?? (() => {});
+    this.ready = this.join(options);
+    this.ready.catch(() => {}); // the error is the caller's, from `ready` or the first use-case
   }
 
+  /** Joins and waits for it: the session is live once this returns. */
   static async start(options: ContextOptions & { onError?: (e: unknown) => void }): Promise<RelaySession> {
-    const draft = createContext(options);
+    const session = RelaySession.begin(options);
+    await session.ready;
+    return session;
+  }
+
+  /**
+   * Starts joining and returns at once, so an MCP server can answer `initialize` while the join's fsyncs
+   * run; the use-cases below wait for `ready`. Before it, `name` is the name asked for.
+   */
+  static begin(options: ContextOptions & { onError?: (e: unknown) => void }): RelaySession {
+    return new RelaySession(options);
+  }
+
+  private async join(options: ContextOptions): Promise<void> {
     const desired = options.name ?? options.config.desiredName;
-    const me = await join(draft, desired);
-    const session = new RelaySession(
-      { ...draft, me },
-      me.name === desired ? undefined : desired,
-      options.onError ?? (() => {}),
-    );
-    session.timer = setInterval(() => session.heartbeat(), options.config.heartbeatMs);
-    session.timer.unref();
+    const me = await join(this.context, desired);
+    this.context = { ...this.context, me };
+    this.renamedFrom = me.name === desired ? undefined : desired;
+    this.timer = setInterval(() => this.heartbeat(), options.config.heartbeatMs);
+    this.timer.unref();
     if (options.config.remote) {
       // Loaded only with a relay configured: the HTTP client stays out of every other start.
       const { RemoteLink } = await import('./remote/link.js');
-      session.link = new RemoteLink(session.context, options.config.remote, session.onError);
-      session.link.start(options.config.heartbeatMs);
+      this.link = new RemoteLink(this.context, options.config.remote, this.onError);
+      this.link.start(options.config.heartbeatMs);
     }
-    return session;
   }
 
   get ctx(): RelayContext {
@@ -104,7 +117,8 @@ export class RelaySession {
   }
 
   /** Records which MCP client runs this session (known only after `initialize`) with a fresh heartbeat. */
-  setClient(client: string): Promise<void> {
+  async setClient(client: string): Promise<void> {
+    await this.ready;
     this.context.me.client = client.slice(0, 200);
     return this.heartbeat();
   }
@@ -116,12 +130,14 @@ export class RelaySession {
   }
 
   /** To a local session, or (`machine:name`, or a name unknown here) through the remote relay. */
-  send(input: SendInput): Promise<RoutedSend> {
+  async send(input: SendInput): Promise<RoutedSend> {
+    await this.ready;
     return sendRouted(this.context, this.link, input);
   }
 
   /** The live sessions of other machines as `machine:name`; undefined without a relay or when it is unreachable. */
   async remoteSessions() {
+    await this.ready;
     return this.link?.remoteSessions();
   }
 
@@ -130,12 +146,14 @@ export class RelaySession {
     return this.link;
   }
 
-  poll(options: Omit<PollOptions, 'name'>): Promise<PollResult> {
+  async poll(options: Omit<PollOptions, 'name'>): Promise<PollResult> {
+    await this.ready;
     return pollInbox(this.context, options);
   }
 
   /** Leases this session's messages; the caller commits once they have been shown. */
   async take(options: Omit<TakeOptions, 'name'>): Promise<Take> {
+    await this.ready;
     return this.track(await takeInbox(this.context, options));
   }
 
@@ -166,14 +184,17 @@ export class RelaySession {
 
   /** A take that waits up to `waitMs` for a message to arrive. */
   async longPoll(options: LongPollOptions): Promise<Take> {
+    await this.ready;
     return this.track(await longPoll(this.context, this.watch, options));
   }
 
-  broadcast(input: { message: string; type?: string | undefined }): Promise<SentEvent[]> {
+  async broadcast(input: { message: string; type?: string | undefined }): Promise<SentEvent[]> {
+    await this.ready;
     return broadcastMessage(this.context, input);
   }
 
-  sessions() {
+  async sessions() {
+    await this.ready;
     return listLiveSessions(this.context);
   }
 
@@ -181,6 +202,14 @@ export class RelaySession {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // A join that failed left nothing to leave; one still running finishes first.
+    if (
+      !(await this.ready.then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
     if (this.timer) clearInterval(this.timer);
     this.watcher?.close();
     // Takes whose answers are being written get a moment to commit; past it their leases bring them back.

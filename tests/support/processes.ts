@@ -7,7 +7,7 @@ import { until } from './wait.js';
 
 /**
  * Real OS processes for the tests: `claude-relay serve` behind an SDK client over stdio, one-shot CLI runs,
- * long-running children (watch, fixture parents, relay servers, NATS). Children run the built JS in dist/
+ * long-running children (watch, fixture parents, relay servers, NATS). Children run the bundled CLI in dist/
  * (`npm run build` first). Each is stopped after its test (`defer`), so none outlives a failure.
  */
 
