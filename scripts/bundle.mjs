@@ -56,9 +56,14 @@ const common = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Bundled CommonJS packages (commander, write-file-atomic, ajv) require node's built-in modules.
+  // Bundled CommonJS packages (commander, write-file-atomic, ajv) use require and __filename.
   banner: {
-    js: "import { createRequire as __relayRequire } from 'node:module'; const require = __relayRequire(import.meta.url);",
+    js: [
+      "import { createRequire as __relayRequire } from 'node:module';",
+      "import { fileURLToPath as __relayPath } from 'node:url';",
+      'const require = __relayRequire(import.meta.url);',
+      'const __filename = __relayPath(import.meta.url);',
+    ].join(' '),
   },
   define: { RELAY_PAGE_SCRIPT: JSON.stringify(page.outputFiles[0].text) },
   minifyWhitespace: true,
