@@ -24,7 +24,14 @@ export async function run(options: { push?: string } = {}): Promise<number> {
       import('../../mcp/server.js'),
     ]);
   const env = options.push === undefined ? process.env : { ...process.env, RELAY_PUSH: options.push };
-  const configured = pushModeFromEnv(env);
+  let configured: ReturnType<typeof pushModeFromEnv>;
+  try {
+    configured = pushModeFromEnv(env);
+  } catch (e) {
+    // A bad RELAY_PUSH ends the start; the session that began joining leaves again.
+    await session.stop();
+    throw e;
+  }
   const server = createMcpServer(session, packageVersion(), configured, logError);
   let push: ChannelPush | undefined;
   server.server.oninitialized = () => {
@@ -47,11 +54,13 @@ export async function run(options: { push?: string } = {}): Promise<number> {
     process.once('SIGHUP', done);
   });
   await server.connect(transport);
-  // A join that fails (say, a store that cannot be written) ends the server as a failed start did.
-  const failed = await Promise.race([session.ready, closed]).then(
+  // A join that fails (say, a store that cannot be written) ends the server as a failed start did, also
+  // when the client has already gone.
+  const failure = session.ready.then(
     () => undefined,
     (e: unknown) => e ?? new Error('the join failed'),
   );
+  const failed = await Promise.race([failure, closed.then(() => failure)]);
   if (failed !== undefined) {
     await server.close().catch(() => {});
     return reportFailure(failed);
