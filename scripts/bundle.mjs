@@ -66,6 +66,10 @@ const common = {
     ].join(' '),
   },
   define: { RELAY_PAGE_SCRIPT: JSON.stringify(page.outputFiles[0].text) },
+  // Maps for coverage of the tests' child processes (c8 maps the bundle back to src/); the package leaves
+  // them out (package.json `files`), as their sources are not shipped.
+  sourcemap: 'linked',
+  sourcesContent: false,
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
