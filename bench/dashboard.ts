@@ -12,7 +12,7 @@ import { TempDirs } from './temp.js';
  * The dashboard, measured in Debian's chromium: the page's size and load time, and the time from a send to
  * its row on the page (from an MCP session, and from `claude-relay send` at a terminal, process start
  * included). `--screenshot FILE` also saves the page as the README shows it.
- *   npm run build && node dist/bench/dashboard.js [--runs 10] [--screenshot docs/dashboard.png]
+ *   npm run build && node build/bench/dashboard.js [--runs 10] [--screenshot docs/dashboard.png]
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = [

@@ -110,6 +110,8 @@ export function figureKeys(sizes: readonly number[]): string[] {
     'clean.unread',
     'clean.consumed',
     'startup.serve',
+    'startup.npxCold',
+    'startup.npxWarm',
     'startup.serveLargeStore',
     'memory.rss.empty',
     'memory.rss.elsewhere',

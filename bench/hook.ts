@@ -5,9 +5,9 @@ import { beat } from '../src/relay/membership.js';
 import { sendMessage } from '../src/relay/send.js';
 import { createContext } from '../src/relay/serve-session.js';
 import { runCli } from './cli.js';
-import type { Figure } from './figures.js';
+import { type Figure, judge, round } from './figures.js';
 import { nodeAlone } from './startup.js';
-import { besideOf, timed, timing } from './stats.js';
+import { besideOf, summarize, timed, timing } from './stats.js';
 import { tokens } from './tokenize.js';
 import { BODIES, SENDER } from './tokens.js';
 
@@ -69,11 +69,16 @@ export async function measureHook(
     node.push(await nodeAlone());
   }
   const beside = besideOf('node alone (spawn → exit)', node);
-  f['latency.hookEmpty'] = timing(
-    'claude-relay hook, no mail (every tool call pays this): spawn → exit',
-    idle,
-    beside,
-  );
+  f['latency.hookEmpty'] = {
+    ...timing('claude-relay hook, no mail (every tool call pays this): spawn → exit', idle, beside),
+    bar: judge(
+      summarize(idle).median,
+      '<=',
+      1.25 * beside.value,
+      'ms',
+      `≤ 1.25× node alone (${round(1.25 * beside.value)} ms)`,
+    ),
+  };
   f['latency.hookMail'] = timing(
     'claude-relay hook delivering one waiting message: spawn → exit',
     delivering,

@@ -24,7 +24,7 @@ import { measureTokens } from './tokens.js';
  * `npm run bench [-- --quick] [-- --out DIR]`: runs every measurement once, in an isolated temp store,
  * prints the table, and writes DIR/<date>.json and DIR/latest.md (DIR defaults to bench/results).
  */
-const USAGE = 'usage: node dist/bench/run.js [--quick] [--out DIR]';
+const USAGE = 'usage: node build/bench/run.js [--quick] [--out DIR]';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 

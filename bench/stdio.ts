@@ -8,7 +8,7 @@ import {
 } from '../tests/support/stdio.js';
 import { track, untrack } from './children.js';
 
-/** The built CLI, and the minimal comparison server next to this file in dist/. */
+/** The built CLI, and the minimal comparison server next to this file in build/. */
 export { CLI };
 export const MINIMAL_SERVER = fileURLToPath(new URL('./fixtures/minimal-server.js', import.meta.url));
 

@@ -2,7 +2,7 @@ import { sentEvent } from './events.js';
 
 /**
  * One process of the throughput measurement, started by throughput.ts (worker.ts is its entry):
- *   node dist/bench/worker.js <index>
+ *   node build/bench/worker.js <index>
  * It prints `ready`, then runs one command a line from stdin: `raw <ms> <root>` (raw durable writes under
  * <root>/raw) or `send <ms> <root>` (sends as `tx-<index>` on the store <root>/store) for <ms>, and prints
  * its LoopResult as one JSON line. It ends when stdin closes.

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The package version, read from the package.json above this file (src/ in tests, dist/src/ when built). */
+/** The package version, read from the package.json above this file (src/ in tests, dist/ when bundled). */
 export function packageVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {

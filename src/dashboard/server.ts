@@ -36,10 +36,16 @@ const UNAUTHORIZED =
   'This dashboard needs its token: open the URL that `claude-relay dashboard` printed (it ends in ?t=…).\n';
 const MAX_COMPOSE_BYTES = 1_100_000;
 
+/** The page script, inlined by the bundler (scripts/bundle.mjs); unbundled, compiled next to this module. */
+declare const RELAY_PAGE_SCRIPT: string | undefined;
+
 const clientJs = (() => {
   let text: string | undefined;
   return () => {
-    text ??= readFileSync(new URL('./page/app.js', import.meta.url), 'utf8');
+    text ??=
+      typeof RELAY_PAGE_SCRIPT === 'string'
+        ? RELAY_PAGE_SCRIPT
+        : readFileSync(new URL('./page/app.js', import.meta.url), 'utf8');
     return text;
   };
 })();

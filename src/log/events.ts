@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { STAMP_PATTERN } from './clock.js';
 import { MAX_BODY_BYTES } from './confined.js';
 import { isValidName, NAME_PATTERN } from './names.js';

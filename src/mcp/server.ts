@@ -50,7 +50,7 @@ export function createMcpServer(
       return Object.keys(others).length > 0 ? { ...rest, experimental: others } : rest;
     };
   }
-  const notices = new Notices(
+  const notices = new Notices(() =>
     session.renamedFrom === undefined ? [] : [formatRenamed(session.name, session.renamedFrom)],
   );
   // Every transport this server is connected to reports when an answer has been written out.

@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { type ZodRawShape, z } from 'zod';
+import type { ZodRawShape } from 'zod';
+import * as z from 'zod';
 
 /** A tool as the model sees it: the one place its name, description and arguments are written. */
 export interface ToolSpec<Shape extends ZodRawShape = ZodRawShape> {

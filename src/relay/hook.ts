@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SentEvent } from '../log/events.js';
 import type { RelayContext } from './context.js';
 import { hookOutput } from './hook-clients.js';

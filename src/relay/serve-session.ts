@@ -61,12 +61,14 @@ const STOP_GRACE_MS = 1000;
  * acting as it. Heartbeat failures are reported, not fatal: a full disk must not kill the MCP server.
  */
 export class RelaySession {
-  private readonly context: RelayContext;
+  private context: RelayContext;
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** The name asked for, when the session got another one because it was taken. */
-  readonly renamedFrom: string | undefined;
+  /** The name asked for, when the session got another one because it was taken (known once joined). */
+  renamedFrom: string | undefined;
+  /** Settles once the join (heartbeat and name claim, fsynced) is done; every use-case waits for it. */
+  readonly ready: Promise<void>;
   private readonly onError: (e: unknown) => void;
   private watcher: InboxWatch | undefined;
   private readonly open = new Set<Promise<void>>();
@@ -75,39 +77,51 @@ export class RelaySession {
   /** The name still to join: the disk was full at start. */
   private pendingJoin: string | undefined;
 
-  private constructor(context: RelayContext, renamedFrom: string | undefined, onError: (e: unknown) => void) {
-    this.context = context;
-    this.renamedFrom = renamedFrom;
-    this.onError = onError;
+  private constructor(options: ContextOptions & { onError?: (e: unknown) => void }) {
+    this.context = createContext(options);
+    this.onError = options.onError ?? (() => {});
+    this.ready = this.join(options);
+    this.ready.catch(() => {}); // the error is the caller's, from `ready` or the first use-case
   }
 
+  /** Joins and waits for it: the session is live once this returns. */
   static async start(options: ContextOptions & { onError?: (e: unknown) => void }): Promise<RelaySession> {
-    const draft = createContext(options);
+    const session = RelaySession.begin(options);
+    await session.ready;
+    return session;
+  }
+
+  /**
+   * Starts joining and returns at once, so an MCP server can answer `initialize` while the join's fsyncs
+   * run; the use-cases below wait for `ready`. Before it, `name` is the name asked for.
+   */
+  static begin(options: ContextOptions & { onError?: (e: unknown) => void }): RelaySession {
+    return new RelaySession(options);
+  }
+
+  private async join(options: ContextOptions): Promise<void> {
     const desired = options.name ?? options.config.desiredName;
-    const onError = options.onError ?? (() => {});
     let me: Identity;
-    let pendingJoin: string | undefined;
     try {
-      me = await join(draft, desired);
+      me = await join(this.context, desired);
     } catch (e) {
       if (!isRelayError(e) || e.code !== 'disk_full') throw e;
       // A full disk must not keep a session from starting: it answers reads, refuses each write with the
       // disk's sentence, and joins at the first heartbeat that finds space.
-      onError(e);
-      me = { ...draft.me, name: desired };
-      pendingJoin = desired;
+      this.onError(e);
+      me = { ...this.context.me, name: desired };
+      this.pendingJoin = desired;
     }
-    const session = new RelaySession({ ...draft, me }, me.name === desired ? undefined : desired, onError);
-    session.pendingJoin = pendingJoin;
-    session.timer = setInterval(() => session.heartbeat(), options.config.heartbeatMs);
-    session.timer.unref();
+    this.context = { ...this.context, me };
+    this.renamedFrom = me.name === desired ? undefined : desired;
+    this.timer = setInterval(() => this.heartbeat(), options.config.heartbeatMs);
+    this.timer.unref();
     if (options.config.remote) {
       // Loaded only with a relay configured: the HTTP client stays out of every other start.
       const { RemoteLink } = await import('./remote/link.js');
-      session.link = new RemoteLink(session.context, options.config.remote, session.onError);
-      session.link.start(options.config.heartbeatMs);
+      this.link = new RemoteLink(this.context, options.config.remote, this.onError);
+      this.link.start(options.config.heartbeatMs);
     }
-    return session;
   }
 
   get ctx(): RelayContext {
@@ -119,7 +133,8 @@ export class RelaySession {
   }
 
   /** Records which MCP client runs this session (known only after `initialize`) with a fresh heartbeat. */
-  setClient(client: string): Promise<void> {
+  async setClient(client: string): Promise<void> {
+    await this.ready;
     this.context.me.client = client.slice(0, 200);
     return this.heartbeat();
   }
@@ -145,12 +160,14 @@ export class RelaySession {
   }
 
   /** To a local session, or (`machine:name`, or a name unknown here) through the remote relay. */
-  send(input: SendInput): Promise<RoutedSend> {
+  async send(input: SendInput): Promise<RoutedSend> {
+    await this.ready;
     return sendRouted(this.context, this.link, input);
   }
 
   /** The live sessions of other machines as `machine:name`; undefined without a relay or when it is unreachable. */
   async remoteSessions() {
+    await this.ready;
     return this.link?.remoteSessions();
   }
 
@@ -159,12 +176,14 @@ export class RelaySession {
     return this.link;
   }
 
-  poll(options: Omit<PollOptions, 'name'>): Promise<PollResult> {
+  async poll(options: Omit<PollOptions, 'name'>): Promise<PollResult> {
+    await this.ready;
     return pollInbox(this.context, options);
   }
 
   /** Leases this session's messages; the caller commits once they have been shown. */
   async take(options: Omit<TakeOptions, 'name'>): Promise<Take> {
+    await this.ready;
     return this.track(await takeInbox(this.context, options));
   }
 
@@ -195,17 +214,20 @@ export class RelaySession {
 
   /** A take that waits up to `waitMs` for a message to arrive. */
   async longPoll(options: LongPollOptions): Promise<Take> {
+    await this.ready;
     return this.track(await longPoll(this.context, this.watch, options));
   }
 
   /** To every other live session, of every machine when a relay is configured (remote copies: `machine:name`). */
-  broadcast(input: { message: string; type?: string | undefined }): Promise<SentEvent[]> {
+  async broadcast(input: { message: string; type?: string | undefined }): Promise<SentEvent[]> {
+    await this.ready;
     return this.link
       ? broadcastRouted(this.context, this.link, input)
       : broadcastMessage(this.context, input);
   }
 
-  sessions() {
+  async sessions() {
+    await this.ready;
     return listLiveSessions(this.context);
   }
 
@@ -213,6 +235,14 @@ export class RelaySession {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // A join that failed left nothing to leave; one still running finishes first.
+    if (
+      !(await this.ready.then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
     if (this.timer) clearInterval(this.timer);
     this.watcher?.close();
     // Takes whose answers are being written get a moment to commit; past it their leases bring them back.

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs, watch as fsWatch } from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RelayError } from '../errors.js';
 import { NAME_PATTERN, validateName } from '../log/names.js';
 import { safeJson } from './protocol.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HeartbeatEventSchema, SentEventSchema } from '../log/events.js';
 import { DEFAULT_LIMITS } from '../projections/limits.js';
 

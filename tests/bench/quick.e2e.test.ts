@@ -13,7 +13,7 @@ import { figureKeys, isProduced, QUICK_SIZES } from '../../bench/figures.js';
  * measure, tests assert behaviour.
  */
 const run = promisify(execFile);
-const RUNNER = fileURLToPath(new URL('../../dist/bench/run.js', import.meta.url));
+const RUNNER = fileURLToPath(new URL('../../build/bench/run.js', import.meta.url));
 
 interface Results {
   quick: boolean;

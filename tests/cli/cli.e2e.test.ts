@@ -36,6 +36,23 @@ describe('claude-relay CLI (built, real processes)', () => {
     expect(ok(flag)).toBe(`${pkg.version}\n`);
   });
 
+  it('`serve` whose store cannot be written exits 1 with one sentence, though it answers before joining', async () => {
+    const file = path.join(root, 'not-a-directory');
+    await fs.writeFile(file, '');
+    const r = await runCli(['serve'], { env: { ...env, RELAY_HOME: path.join(file, 'relay') } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^claude-relay: .+\n$/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('`serve --push` with a bad mode exits 1 with the choices and leaves no live session behind', async () => {
+    const r = await runCli(['serve', '--push', 'loud'], { env, input: '' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deliver, notify or off');
+    const status = JSON.parse(ok(await run('status', '--json'))) as { sessions: unknown[] };
+    expect(status.sessions).toEqual([]);
+  });
+
   it('`--help` of every command shows its usage; send and poll show their options exactly', async () => {
     const top = ok(await run('--help'));
     expect(top.startsWith('Usage: claude-relay [options] [command]\n')).toBe(true);

@@ -1,11 +1,13 @@
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ABSENT_SUFFIX, BACKUP_SUFFIX } from '../../src/cli/install/apply.js';
 import { HOOK_EVENTS } from '../../src/cli/install/json-config.js';
-import { CLIENTS } from '../../src/cli/install/targets.js';
+import { CLIENTS, currentCommand, portableCommand } from '../../src/cli/install/targets.js';
+import { packageVersion } from '../../src/version.js';
 import { tempDir } from '../support/cleanup.js';
-import { CLI } from '../support/paths.js';
+import { CLI, REPO } from '../support/paths.js';
 import { runCli } from '../support/processes.js';
 
 /**
@@ -291,6 +293,51 @@ describe('install options and errors', () => {
     expect(server.mcpServers.relay).toMatchObject({ command: process.execPath, args: [CLI, 'serve'] });
     const settings = await fs.readFile(path.join(d.home, '.claude', 'settings.json'), 'utf8');
     expect(settings).toContain(`${process.execPath} ${CLI} hook`);
+  });
+
+  it('--scope project without --command writes the portable npx form of this version, never a path, and says so', async () => {
+    const d = await dirs();
+    const version = (await readJson(path.join(REPO, 'package.json'))).version as string;
+    const npx = `npx -y claude-session-relay@${version}`;
+    const ran = await relay(d, ['install', '--scope', 'project']);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain(`--scope project writes the portable \`${npx}\``);
+    const server = await readJson(path.join(d.project, '.mcp.json'));
+    expect(server).toEqual({
+      mcpServers: {
+        relay: {
+          type: 'stdio',
+          command: 'npx',
+          args: ['-y', `claude-session-relay@${version}`, 'serve'],
+          env: {},
+        },
+      },
+    });
+    const settings = await fs.readFile(path.join(d.project, '.claude', 'settings.json'), 'utf8');
+    expect(settings).toContain(`"${npx} hook"`);
+    expect(settings).not.toContain(process.execPath);
+    expect((await relay(d, ['uninstall', '--scope', 'project'])).code).toBe(0);
+  });
+
+  it("the plugin's server and hooks run this very version through npx, as a shared file must", async () => {
+    const npx = portableCommand((await readJson(path.join(REPO, 'package.json'))).version as string);
+    expect(await readJson(path.join(REPO, '.mcp.json'))).toEqual({
+      mcpServers: { relay: { command: npx[0], args: [...npx.slice(1), 'serve'] } },
+    });
+    const { hooks } = (await readJson(path.join(REPO, 'hooks', 'hooks.json'))) as {
+      hooks: Record<string, [{ hooks: [{ command: string }] }]>;
+    };
+    for (const [event, [entry]] of Object.entries(hooks))
+      expect(entry.hooks[0].command, event).toBe(`${npx.join(' ')} hook`);
+    expect(Object.keys(hooks)).toEqual(['SessionStart', 'UserPromptSubmit', 'Stop']);
+  });
+
+  it('run through npx, it registers npx with the exact version it ran as', () => {
+    const version = packageVersion();
+    expect(
+      currentCommand(path.join(os.tmpdir(), '_npx', 'abc', 'node_modules', '.bin', 'claude-relay')),
+    ).toEqual(['npx', '-y', `claude-session-relay@${version}`]);
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('--no-hooks registers the server only; --name names it', async () => {

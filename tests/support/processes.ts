@@ -1,13 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { loadConfig } from '../../src/relay/config.js';
+import { listLiveSessions } from '../../src/relay/live-sessions.js';
+import { createContext } from '../../src/relay/serve-session.js';
 import { defer } from './cleanup.js';
 import { childEnv } from './env.js';
 import { CLI, REPO } from './paths.js';
 import { type Served, startStdio } from './stdio.js';
-import { until } from './wait.js';
+import { until, waitFor } from './wait.js';
 
 /**
  * Real OS processes for the tests: `claude-relay serve` behind an SDK client over stdio, one-shot CLI runs,
- * long-running children (watch, fixture parents, relay servers, NATS). Children run the built JS in dist/
+ * long-running children (watch, fixture parents, relay servers, NATS). Children run the bundled CLI in dist/
  * (`npm run build` first). Each is stopped after its test (`defer`), so none outlives a failure.
  */
 
@@ -123,16 +126,36 @@ export interface ServeOptions {
 
 /** Starts `claude-relay serve` and connects an SDK client to it (initialize included); killed after the test. */
 export async function serve(options: ServeOptions = {}): Promise<Served> {
+  const env = childEnv({
+    ...(options.home === undefined ? {} : { RELAY_HOME: options.home }),
+    ...(options.name === undefined ? {} : { RELAY_SESSION_NAME: options.name }),
+    ...options.env,
+  });
+  const cwd = options.cwd ?? options.home ?? REPO;
   const served = await startStdio({
     args: [CLI, 'serve', ...(options.args ?? [])],
-    env: childEnv({
-      ...(options.home === undefined ? {} : { RELAY_HOME: options.home }),
-      ...(options.name === undefined ? {} : { RELAY_SESSION_NAME: options.name }),
-      ...options.env,
-    }),
-    cwd: options.cwd ?? options.home ?? REPO,
+    env,
+    cwd,
     ...(options.clientName === undefined ? {} : { clientName: options.clientName }),
   });
   defer(() => served.kill());
+  await joined(served, env, cwd);
   return served;
+}
+
+/**
+ * Resolves once the served session has joined (its heartbeat is in the store) or its process has ended:
+ * `serve` answers `initialize` while its join is still being written, and a test that starts a session
+ * means one the others can see.
+ */
+async function joined(served: Served, env: Record<string, string>, cwd: string): Promise<void> {
+  const ctx = createContext({ config: loadConfig(env, cwd) });
+  let ended = false;
+  void served.exit.then(() => {
+    ended = true;
+  });
+  await waitFor(
+    `serve (pid ${served.pid}) to join`,
+    async () => ended || (await listLiveSessions(ctx)).some((s) => s.pid === served.pid),
+  );
 }

@@ -4,6 +4,7 @@ import {
   type Client,
   currentCommand,
   defaultHome,
+  portableCommand,
   type Scope,
   targetsFor,
 } from '../install/targets.js';
@@ -44,7 +45,14 @@ export async function runInstall(flags: InstallFlags, uninstalling: boolean): Pr
     process.stderr.write(`claude-relay: ${(e as Error).message}\n`);
     return 2;
   }
-  const command = flags.command === undefined ? currentCommand() : flags.command.split(' ').filter(Boolean);
+  // A project's files are shared (in git): a path on this machine would not run on the others'.
+  const portable = checked.scope === 'project' && flags.command === undefined;
+  const command =
+    flags.command !== undefined
+      ? flags.command.split(' ').filter(Boolean)
+      : portable
+        ? portableCommand()
+        : currentCommand();
   const targets = targetsFor({
     ...checked,
     hooks: flags.hooks,
@@ -70,6 +78,10 @@ export async function runInstall(flags: InstallFlags, uninstalling: boolean): Pr
     );
     return 0;
   }
+  if (portable && !uninstalling)
+    process.stdout.write(
+      `--scope project writes the portable \`${command.join(' ')}\` (a shared file; --command to choose another).\n`,
+    );
   for (const change of changes) {
     process.stdout.write(`${describe(change)}\n`);
     if (flags.dryRun) continue;

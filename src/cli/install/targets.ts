@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { packageVersion } from '../../version.js';
 import {
   formatJson,
   HOOK_EVENTS,
@@ -159,10 +160,17 @@ function hooksTarget(file: string, command: string, layout: HookLayout): Target 
   );
 }
 
-/** How this very CLI was started, so the registered server runs the same build. */
+/** The form that runs on any machine with Node: this very version, fetched by npx. */
+export function portableCommand(version = packageVersion()): string[] {
+  return ['npx', '-y', `claude-session-relay@${version}`];
+}
+
+/**
+ * How this very CLI was started, so the registered server runs the same build: a checkout or a global
+ * install by its path; a run through npx (its cache is not a place to depend on) as the same version by npx.
+ */
 export function currentCommand(argv1: string | undefined = process.argv[1]): string[] {
-  if (argv1 === undefined || argv1.includes(`${path.sep}_npx${path.sep}`))
-    return ['npx', '-y', 'claude-session-relay'];
+  if (argv1 === undefined || argv1.includes(`${path.sep}_npx${path.sep}`)) return portableCommand();
   return [process.execPath, path.resolve(argv1)];
 }
 

@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { validateWait } from '../../relay/long-poll.js';
 import type { RelaySession } from '../../relay/serve-session.js';
 import { type Answers, settleTake } from '../answered.js';

@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RelaySession } from '../../relay/serve-session.js';
 import { formatRemoteSent, formatSent } from '../format.js';
 import type { ToolSpec } from '../tool-list.js';
