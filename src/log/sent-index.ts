@@ -6,11 +6,11 @@ import type { StorePaths } from './paths.js';
 import type { Problems } from './problems.js';
 
 const MAX_AGE_MS = 1000;
-/** A non-empty entry is an old store's hard link of the whole event (body included). */
 
 /**
  * What an index entry holds: nothing. Its name is the key, whose stamp is the time, and that is all the
- * window and the clock read; an empty file cannot be half-written by a kill, nor hold a body.
+ * window and the clock read; an empty file cannot be half-written by a kill, nor hold a body. A non-empty
+ * entry is an old store's hard link of the whole event (body included), which `clean` rewrites.
  */
 const INDEX_ENTRY = '';
 
