@@ -140,7 +140,9 @@ export class RelaySession {
   }
 
   /** Says in the heartbeat how mail reaches this session by itself (undefined: only when it asks). */
-  setPush(push: 'native' | 'channel' | undefined): Promise<void> {
+  async setPush(push: 'native' | 'channel' | undefined): Promise<void> {
+    // After the join, which sets the identity the heartbeat carries.
+    await this.ready.catch(() => {});
     if (this.context.me.push === push) return this.beating;
     if (push === undefined) delete this.context.me.push;
     else this.context.me.push = push;

@@ -75,7 +75,8 @@ describe.skipIf(probe === undefined)(`INV-DISK-FULL: a full disk loses nothing $
     await fill(filler);
 
     // A new session starts on the full disk, answers reads and refuses writes in the disk's sentence.
-    const first = await serve({ home: root, name: 'bob' });
+    // Its join cannot be written yet: it starts anyway, and joins once there is room.
+    const first = await serve({ home: root, name: 'bob', waitForJoin: false });
     expect((await first.call('relay_sessions')).isError).toBe(false);
     const send = await first.call('relay_send', { to: 'alice', message: 'hi' });
     expect(send.isError).toBe(true);
@@ -99,8 +100,9 @@ describe.skipIf(probe === undefined)(`INV-DISK-FULL: a full disk loses nothing $
     const consumedBefore = (await fs.readdir(settledDir).catch(() => [] as string[])).length;
 
     // Space comes back after the taker died: everything arrives, the leased ones marked `again`.
-    await fs.rm(filler);
+    // Killed first: its consume runs just after its answer, and must not find the space freed.
     await first.kill('SIGKILL');
+    await fs.rm(filler);
     const second = await serve({ home: root, name: 'bob' });
     const rest = await second.call('relay_poll');
     expect(rest.isError).toBe(false);
