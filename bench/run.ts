@@ -22,11 +22,14 @@ import { measureTokens } from './tokens.js';
 
 /**
  * `npm run bench [-- --quick] [-- --out DIR]`: runs every measurement once, in an isolated temp store,
- * prints the table, and writes DIR/<date>.json and DIR/latest.md (DIR defaults to bench/results).
+ * prints the table, and writes DIR/<date>.json and DIR/latest.md. DIR defaults to bench/results for a full
+ * run and to the uncommitted bench/results/quick for a quick one, so a quick run never replaces the
+ * committed full-size results.
  */
 const USAGE = 'usage: node dist/bench/run.js [--quick] [--out DIR]';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const QUICK_OUT = fileURLToPath(new URL('../../bench/results/quick/', import.meta.url));
 
 function localDate(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -112,7 +115,8 @@ async function main(): Promise<number> {
       options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
       strict: true,
     });
-    args = { quick: values.quick ?? false, out: values.out ?? DEFAULT_OUT };
+    const quick = values.quick ?? false;
+    args = { quick, out: values.out ?? (quick ? QUICK_OUT : DEFAULT_OUT) };
   } catch (e) {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
     return 2;

@@ -65,14 +65,15 @@ export class Store {
 
   /**
    * Appends a message to its recipient's inbox; `indexAs` also links it under that sender's sends.
-   * Resolves `exists` when the key is already in that inbox (a retried send), writing nothing.
+   * Resolves `exists` when the key is already in that inbox (a retried send), writing nothing. `onLinked`
+   * runs once the message is visible, before its fsync (see CreateOptions).
    */
-  async appendSent(event: SentEvent, indexAs?: string): Promise<CreateResult> {
-    if (indexAs === undefined) return this.inbox.append(event);
+  async appendSent(event: SentEvent, indexAs?: string, onLinked?: () => void): Promise<CreateResult> {
+    if (indexAs === undefined) return this.inbox.append(event, [], true, onLinked);
     // The sender's index holds its rate window and its clock's memory. A crash or restart keeps it (the
     // kernel has it), so only the event's own folder is fsynced: one fsync per send, as the raw limit.
     const before = await this.sent.before(indexAs);
-    const result = await this.inbox.append(event, [this.sent.linkOf(indexAs, event.key)], false);
+    const result = await this.inbox.append(event, [this.sent.linkOf(indexAs, event.key)], false, onLinked);
     await this.sent.linked(indexAs, event.key, before);
     return result;
   }

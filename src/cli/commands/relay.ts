@@ -49,12 +49,19 @@ async function openBackend(options: RelayOptions, data: string): Promise<Backend
     // Loaded only here: a relay on the embedded log never loads the NATS client.
     const { NatsBackend } = await import('../../remote/backends/nats.js');
     process.stderr.write(`claude-relay relay: connecting to NATS at ${options.natsUrl}…\n`);
-    return NatsBackend.open({
+    const nats = await NatsBackend.open({
       url: options.natsUrl,
       prefix: options.natsPrefix,
       liveWindowMs: LIVE_WINDOW_MS,
       leaseMs,
     });
+    // A message is only as durable as its stream: say what this one is (README: NATS durability).
+    const d = await nats.durability();
+    process.stderr.write(
+      `claude-relay relay: NATS stream ${d.stream}: ${d.storage} storage, ${d.replicas} replica(s)` +
+        `${d.storage === 'file' ? '' : ' (memory storage loses every message when NATS stops)'}\n`,
+    );
+    return nats;
   }
   throw new RelayError(
     'bad_input',
