@@ -151,7 +151,11 @@ export async function measureLatency(ctx: BenchContext, strategies: Strategies):
         return monoMs();
       });
       figures['latency.sendToPush'] = multiple(
-        timing('send → channel notification received by the client of another serve', result.visible, rawBeside),
+        timing(
+          'send → channel notification received by the client of another serve',
+          result.visible,
+          rawBeside,
+        ),
       );
     } else {
       figures['latency.sendToPush'] = { label: 'send → channel notification', unit: 'ms', value: NOT_BUILT };

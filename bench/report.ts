@@ -23,6 +23,7 @@ const GROUPS: ReadonlyArray<readonly [prefix: string, title: string]> = [
   ['throughput.', 'Throughput'],
   ['relay.', 'Across machines (relay server)'],
   ['poll.', 'Poll time as the store grows'],
+  ['sessions.', 'Many sessions'],
   ['clean.', 'clean'],
   ['startup.', 'Start-up'],
   ['memory.', 'Memory'],

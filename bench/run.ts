@@ -12,6 +12,7 @@ import { measureMemory } from './memory.js';
 import { measurePollScaling } from './poll-scaling.js';
 import { measureRelay } from './relay.js';
 import { type BenchResult, renderMarkdown, writeResults } from './report.js';
+import { measureSessions } from './sessions.js';
 import { measureStartup } from './startup.js';
 import { monoMs } from './stats.js';
 import { measureStrategies } from './strategies.js';
@@ -82,6 +83,7 @@ async function measureAll(ctx: BenchContext): Promise<{ figures: Figures; texts:
   const latency = await phase('latency', () => measureLatency(ctx, strategies.strategies));
   const throughput = await phase('throughput', () => measureThroughput(ctx));
   const relay = await phase('relay', () => measureRelay(ctx));
+  const sessions = await phase('sessions', () => measureSessions(ctx));
   const scaling = await phase('poll scaling', () => measurePollScaling(ctx));
   const memory = await phase('memory', () => measureMemory(ctx, scaling.stores));
   // The history store has served its turn; the clean measurement packs a store of its own.
@@ -95,6 +97,7 @@ async function measureAll(ctx: BenchContext): Promise<{ figures: Figures; texts:
     ...latency,
     ...throughput,
     ...relay,
+    ...sessions,
     ...scaling.figures,
     ...memory,
     ...clean,

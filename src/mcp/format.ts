@@ -84,6 +84,9 @@ export function formatUptime(ms: number): string {
   return minutes === 0 ? '<1m' : `${minutes}m`;
 }
 
+/** Sessions shown with their folder and uptime; past these, only names (what relay_send needs), by machine. */
+export const SESSIONS_IN_FULL = 20;
+
 export function formatSessions(
   sessions: readonly Pick<HeartbeatEvent, 'name' | 'cwd' | 'startedAt' | 'pid'>[],
   me: string,
@@ -91,12 +94,25 @@ export function formatSessions(
   home?: string,
 ): string {
   const lines = [`${sessions.length} active session(s):`];
-  for (const s of sessions) {
+  // The caller's own line always comes first among the full ones once the list is cut.
+  const ordered =
+    sessions.length > SESSIONS_IN_FULL
+      ? [...sessions.filter((s) => s.name === me), ...sessions.filter((s) => s.name !== me)]
+      : sessions;
+  for (const s of ordered.slice(0, SESSIONS_IN_FULL)) {
     const you = s.name === me ? ' (you)' : '';
     lines.push(
       `  - ${s.name}${you} — ${tildePath(s.cwd, home)} (up ${formatUptime(now - s.startedAt)}, pid ${s.pid})`,
     );
   }
+  const byMachine = new Map<string, string[]>();
+  for (const s of ordered.slice(SESSIONS_IN_FULL)) {
+    const colon = s.name.indexOf(':');
+    const machine = colon < 0 ? '' : s.name.slice(0, colon + 1);
+    byMachine.set(machine, [...(byMachine.get(machine) ?? []), s.name.slice(colon + 1)]);
+  }
+  for (const [machine, names] of byMachine)
+    lines.push(`  + ${names.length} more${machine ? ` on ${machine}` : ':'} ${names.join(', ')}`);
   return lines.join('\n');
 }
 
