@@ -55,8 +55,9 @@ export class CompactionFiles {
     return (await fs.stat(staging).catch(() => undefined)) !== undefined;
   }
 
-  stagedFiles(staging: string): Promise<string[]> {
-    return fs.readdir(staging);
+  /** The staged event files (not the segment being written beside them). */
+  async stagedFiles(staging: string): Promise<string[]> {
+    return (await fs.readdir(staging)).filter((f) => !f.startsWith('.'));
   }
 
   readStaged(staging: string, file: string): Promise<ReadResult> {
@@ -83,11 +84,11 @@ export class CompactionFiles {
   }
 
   /** An entry of `area/<name>/` as it was listed, even one whose name the relay would not write. */
-  entry(area: 'inbox', name: string, file: string): string {
+  entry(area: 'inbox' | 'archive', name: string, file: string): string {
     return path.join(this.paths.dir(area, name), file);
   }
 
-  readEntry(area: 'inbox', name: string, file: string): Promise<ReadResult> {
+  readEntry(area: 'inbox' | 'archive', name: string, file: string): Promise<ReadResult> {
     return readEventFile(this.entry(area, name, file));
   }
 

@@ -17,7 +17,7 @@ import { SESSION_FILE, StorePaths } from './paths.js';
 import { type ProblemSink, Problems } from './problems.js';
 import { SentIndex } from './sent-index.js';
 import { SessionFiles } from './session-files.js';
-import { readSnapshot, type Snapshot, writeSegment, writeSnapshot } from './snapshot.js';
+import { readSnapshot, SegmentWriter, type Snapshot, writeSnapshot } from './snapshot.js';
 import { TempFiles } from './temp.js';
 import { type Usage, usageOf } from './usage.js';
 
@@ -201,8 +201,9 @@ export class Store {
     return writeSnapshot(this, snapshot);
   }
 
-  writeSegment(segment: string, lines: readonly string[]): Promise<void> {
-    return writeSegment(this.paths, segment, lines);
+  /** A segment written line by line inside a staging folder of `clean`, moved into place by `finish`. */
+  openSegment(staging: string): Promise<SegmentWriter> {
+    return SegmentWriter.open(this.paths, staging);
   }
 
   /** Bytes and files of the whole store, and of `tmp/` alone. */
