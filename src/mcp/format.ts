@@ -86,6 +86,8 @@ export function formatUptime(ms: number): string {
 
 /** Sessions shown with their folder and uptime; past these, only names (what relay_send needs), by machine. */
 export const SESSIONS_IN_FULL = 20;
+/** Names shown past the full lines; past these, only a count, so the answer stays readable at any scale. */
+export const SESSIONS_BY_NAME = 100;
 
 export function formatSessions(
   sessions: readonly Pick<HeartbeatEvent, 'name' | 'cwd' | 'startedAt' | 'pid'>[],
@@ -106,13 +108,16 @@ export function formatSessions(
     );
   }
   const byMachine = new Map<string, string[]>();
-  for (const s of ordered.slice(SESSIONS_IN_FULL)) {
+  const named = ordered.slice(SESSIONS_IN_FULL, SESSIONS_IN_FULL + SESSIONS_BY_NAME);
+  for (const s of named) {
     const colon = s.name.indexOf(':');
     const machine = colon < 0 ? '' : s.name.slice(0, colon + 1);
     byMachine.set(machine, [...(byMachine.get(machine) ?? []), s.name.slice(colon + 1)]);
   }
   for (const [machine, names] of byMachine)
     lines.push(`  + ${names.length} more${machine ? ` on ${machine}` : ':'} ${names.join(', ')}`);
+  const unlisted = ordered.length - SESSIONS_IN_FULL - named.length;
+  if (unlisted > 0) lines.push(`  + ${unlisted} more, not listed`);
   return lines.join('\n');
 }
 

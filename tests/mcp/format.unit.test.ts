@@ -9,6 +9,7 @@ import {
   formatSent,
   formatSessions,
   formatUptime,
+  SESSIONS_BY_NAME,
   SESSIONS_IN_FULL,
   tildePath,
 } from '../../src/mcp/format.js';
@@ -137,6 +138,20 @@ describe('the sessions answer text', () => {
       `  + 1 more: s-${SESSIONS_IN_FULL - 1}`,
       `  + 2 more on laptop: r-${SESSIONS_IN_FULL + 1}, r-${SESSIONS_IN_FULL + 2}`,
     ]);
+  });
+
+  it('given more sessions than can be named, it counts the rest', () => {
+    const total = SESSIONS_IN_FULL + SESSIONS_BY_NAME + 7;
+    const many = Array.from({ length: total }, (_, i) => ({
+      name: `s-${i}`,
+      cwd: '/srv',
+      pid: 1,
+      startedAt: now,
+    }));
+    const lines = formatSessions(many, 's-0', now, home).split('\n');
+    expect(lines).toHaveLength(1 + SESSIONS_IN_FULL + 2);
+    expect(lines[SESSIONS_IN_FULL + 1]?.split(', ')).toHaveLength(SESSIONS_BY_NAME);
+    expect(lines[SESSIONS_IN_FULL + 2]).toBe('  + 7 more, not listed');
   });
 
   it('given no live session, it says 0', () => {
