@@ -45,6 +45,8 @@ async function usage(pid: number): Promise<{ cpuMs: number; rssMib: number }> {
 export interface ScaleRow {
   readonly backend: string;
   readonly sessions: number;
+  /** Set when the step could not finish: what failed (a relay that stopped answering in time). */
+  readonly failed?: string;
   readonly rttP50: number;
   readonly rttP99: number;
   readonly heartbeatsPerS: number;
@@ -133,22 +135,26 @@ async function step(ctx: BenchContext, backend: BackendName, n: number, windowMs
     const a = sessions[0] as (typeof sessions)[number];
     const b = sessions[n - 1] as (typeof sessions)[number];
     const trips: number[] = [];
-    while (monoMs() - start < windowMs) {
-      const t = monoMs();
-      const key = await send(a, b, 'probe');
-      for (;;) {
-        const got = await b.client.poll(b.machine, b.name, { wait: 5, max: 10 });
-        if (got.length > 0)
-          await b.client.ack(
-            b.machine,
-            b.name,
-            got.map((m) => m.ack),
-          );
-        if (got.some((m) => m.key === key)) break;
+    try {
+      while (monoMs() - start < windowMs) {
+        const t = monoMs();
+        const key = await send(a, b, 'probe');
+        for (;;) {
+          const got = await b.client.poll(b.machine, b.name, { wait: 5, max: 10 });
+          if (got.length > 0)
+            await b.client.ack(
+              b.machine,
+              b.name,
+              got.map((m) => m.ack),
+            );
+          if (got.some((m) => m.key === key)) break;
+        }
+        trips.push(monoMs() - t);
       }
-      trips.push(monoMs() - t);
+    } finally {
+      // Also when the probe failed: the load must stop with the step.
+      clearInterval(load);
     }
-    clearInterval(load);
     const elapsedS = (monoMs() - start) / 1000;
     await Promise.all(inFlight);
     const after = await Promise.all(relays.map((r) => usage(r.pid)));
@@ -167,7 +173,7 @@ async function step(ctx: BenchContext, backend: BackendName, n: number, windowMs
     }
     const rtt = summarize(trips);
     return {
-      backend: backend === 'nats' ? 'nats, 2 relays' : 'embedded, 1 relay',
+      backend: backendLabel(backend),
       sessions: n,
       rttP50: rtt.median,
       rttP99: rtt.p99,
@@ -191,13 +197,35 @@ async function step(ctx: BenchContext, backend: BackendName, n: number, windowMs
   }
 }
 
+const backendLabel = (b: BackendName) => (b === 'nats' ? 'nats, 2 relays' : 'embedded, 1 relay');
+const EMPTY_ROW = {
+  rttP50: Number.NaN,
+  rttP99: Number.NaN,
+  heartbeatsPerS: Number.NaN,
+  offeredPerS: Number.NaN,
+  sendsPerS: Number.NaN,
+  cpuPct: Number.NaN,
+  rssMib: Number.NaN,
+  sessionsMs: Number.NaN,
+  sessionsTokens: Number.NaN,
+  joinS: Number.NaN,
+};
+
 export async function measureScale(ctx: BenchContext, steps: readonly number[]): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
   const windowMs = ctx.quick ? 3000 : 15_000;
   for (const backend of ['nats', 'embedded'] as const) {
     for (const n of steps) {
       ctx.progress(`scale: ${backend}, ${n.toLocaleString('en-US')} sessions`);
-      rows.push(await step(ctx, backend, n, windowMs));
+      try {
+        rows.push(await step(ctx, backend, n, windowMs));
+      } catch (e) {
+        // A relay that cannot keep up is this step's result, not the end of the bench.
+        const failed = e instanceof Error ? e.message : String(e);
+        ctx.progress(`scale: ${backend}, ${n} sessions failed: ${failed}`);
+        rows.push({ ...EMPTY_ROW, backend: backendLabel(backend), sessions: n, failed });
+        break;
+      }
     }
   }
   return rows;
@@ -214,6 +242,12 @@ export function renderScale(rows: readonly ScaleRow[]): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
+    if (r.failed !== undefined) {
+      lines.push(
+        `| ${r.backend} | ${r.sessions.toLocaleString('en-US')} | failed: ${r.failed} | | | | | | | | |`,
+      );
+      continue;
+    }
     lines.push(
       `| ${r.backend} | ${r.sessions.toLocaleString('en-US')} | ${round(r.rttP50)} ms | ${round(r.rttP99)} ms | ${round(r.heartbeatsPerS)} (${round(r.offeredPerS)}) | ${round(r.sendsPerS)} | ${Math.round(r.cpuPct)}% | ${Math.round(r.rssMib)} MiB | ${round(r.sessionsMs)} ms | ${r.sessionsTokens.toLocaleString('en-US')} | ${round(r.joinS)} s |`,
     );
