@@ -4,7 +4,7 @@ import path from 'node:path';
 import { track, untrack } from './children.js';
 import type { BenchContext } from './context.js';
 import { recentBase } from './events.js';
-import type { Figure, Figures } from './figures.js';
+import { type Figure, type Figures, judge } from './figures.js';
 import { fillHistory } from './fill.js';
 import { POLLER, sizeLabel } from './poll-scaling.js';
 import { monoMs } from './stats.js';
@@ -18,6 +18,9 @@ import { CLI, peakRssMib } from './stdio.js';
  * floor for any clean that looks at every event. The clean process's peak RSS is sampled while it runs.
  */
 const RSS_SAMPLE_MS = 50;
+/** Bars: clean takes at most this many times the floor, and stays under this peak RSS. */
+const TIME_BAR = 2;
+const RSS_BAR_MIB = 120;
 
 async function readEveryFile(dir: string): Promise<number> {
   let files = 0;
@@ -115,6 +118,13 @@ export async function measureClean(ctx: BenchContext, elsewhere: string): Promis
         value: floorMs / 1000,
         unit: 's',
       },
+      bar: judge(
+        run.ms / 1000,
+        '<=',
+        (TIME_BAR * floorMs) / 1000,
+        's',
+        `≤ ${TIME_BAR}× the read = ${((TIME_BAR * floorMs) / 1000).toFixed(1)} s`,
+      ),
       note: `one run, CLI spawn to exit (${summary(run.report)}); peak RSS ${run.peakRss?.toFixed(0) ?? '?'} MiB`,
     };
   }
@@ -124,6 +134,7 @@ export async function measureClean(ctx: BenchContext, elsewhere: string): Promis
     label: `peak RSS of clean packing ${sizeLabel(n / 2)} consumed messages (sampled every ${RSS_SAMPLE_MS} ms)`,
     unit: 'MiB',
     value: packingRss,
+    bar: judge(packingRss, '<=', RSS_BAR_MIB, 'MiB'),
   };
   return figures;
 }

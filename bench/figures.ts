@@ -107,6 +107,8 @@ export function figureKeys(sizes: readonly number[]): string[] {
     'poll.elsewhere.ratio',
     ...sizes.map((n) => `poll.history.${n}`),
     'poll.history.ratio',
+    'sessions.live200.time',
+    'sessions.live200.tokens',
     'clean.unread',
     'clean.consumed',
     'startup.serve',

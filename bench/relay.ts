@@ -15,10 +15,10 @@ import { CLI } from './stdio.js';
  * process (send, then the recipient's poll and ack), and sends per second from one and from four clients,
  * each beside a bare HTTP round trip to the same relay (`GET /health`), the floor of any request.
  */
-const NATS_URL = process.env.RELAY_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
-type BackendName = 'embedded' | 'nats';
+export const NATS_URL = process.env.RELAY_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
+export type BackendName = 'embedded' | 'nats';
 
-async function startRelay(data: string, backend: BackendName, prefix: string) {
+export async function startRelay(data: string, backend: BackendName, prefix: string) {
   const args = [CLI, 'relay', '--port', '0', '--data', data, '--quiet', '--rate-limit', '1000000'];
   if (backend === 'nats') args.push('--backend', 'nats', '--nats-url', NATS_URL, '--nats-prefix', prefix);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -51,6 +51,7 @@ async function startRelay(data: string, backend: BackendName, prefix: string) {
   }
   return {
     url,
+    pid: child.pid as number,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('close', r));
@@ -59,7 +60,7 @@ async function startRelay(data: string, backend: BackendName, prefix: string) {
   };
 }
 
-function message(clock: HybridClock, body: string) {
+export function message(clock: HybridClock, body: string) {
   const at = formatStamp(clock.tick());
   const id = messageId();
   return {

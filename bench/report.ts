@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { type Beside, type Figure, type Figures, formatAmount, round } from './figures.js';
+import { renderScale, type ScaleRow } from './scale.js';
 
 /** The results of one run: the JSON file as written, and the input of the markdown table. */
 export interface BenchResult {
@@ -14,6 +15,8 @@ export interface BenchResult {
   readonly figures: Figures;
   /** The exact texts the token figures counted. */
   readonly texts: Record<string, string>;
+  /** The simulated-sessions steps, when run with `--scale`. */
+  readonly scale?: readonly ScaleRow[];
 }
 
 const GROUPS: ReadonlyArray<readonly [prefix: string, title: string]> = [
@@ -23,6 +26,7 @@ const GROUPS: ReadonlyArray<readonly [prefix: string, title: string]> = [
   ['throughput.', 'Throughput'],
   ['relay.', 'Across machines (relay server)'],
   ['poll.', 'Poll time as the store grows'],
+  ['sessions.', 'Many sessions'],
   ['clean.', 'clean'],
   ['startup.', 'Start-up'],
   ['memory.', 'Memory'],
@@ -85,6 +89,7 @@ export function renderMarkdown(r: BenchResult): string {
     lines.push(`- **${f.label}**: ${formatResult(f)}, bar ${f.bar?.text}: ${f.bar?.verdict}${beside}.`);
     if (f.note) lines.push(`  ${f.note}.`);
   }
+  if (r.scale) lines.push(renderScale(r.scale));
   const notes = keys.filter((k) => r.figures[k]?.note && r.figures[k]?.bar?.met !== false);
   if (notes.length > 0) {
     lines.push('', '## Notes', '');

@@ -12,6 +12,8 @@ import { measureMemory } from './memory.js';
 import { measurePollScaling } from './poll-scaling.js';
 import { measureRelay } from './relay.js';
 import { type BenchResult, renderMarkdown, writeResults } from './report.js';
+import { measureScale, SCALE_STEPS } from './scale.js';
+import { measureSessions } from './sessions.js';
 import { measureStartup } from './startup.js';
 import { monoMs } from './stats.js';
 import { measureStrategies } from './strategies.js';
@@ -22,11 +24,14 @@ import { measureTokens } from './tokens.js';
 
 /**
  * `npm run bench [-- --quick] [-- --out DIR]`: runs every measurement once, in an isolated temp store,
- * prints the table, and writes DIR/<date>.json and DIR/latest.md (DIR defaults to bench/results).
+ * prints the table, and writes DIR/<date>.json and DIR/latest.md. DIR defaults to bench/results for a full
+ * run and to the uncommitted bench/results/quick for a quick one, so a quick run never replaces the
+ * committed full-size results. `--scale` adds the simulated-sessions steps (minutes; scale.ts).
  */
-const USAGE = 'usage: node build/bench/run.js [--quick] [--out DIR]';
+const USAGE = 'usage: node build/bench/run.js [--quick] [--scale] [--out DIR]';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const QUICK_OUT = fileURLToPath(new URL('../../bench/results/quick/', import.meta.url));
 
 function localDate(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -79,6 +84,7 @@ async function measureAll(ctx: BenchContext): Promise<{ figures: Figures; texts:
   const latency = await phase('latency', () => measureLatency(ctx, strategies.strategies));
   const throughput = await phase('throughput', () => measureThroughput(ctx));
   const relay = await phase('relay', () => measureRelay(ctx));
+  const sessions = await phase('sessions', () => measureSessions(ctx));
   const scaling = await phase('poll scaling', () => measurePollScaling(ctx));
   const memory = await phase('memory', () => measureMemory(ctx, scaling.stores));
   // The history store has served its turn; the clean measurement packs a store of its own.
@@ -92,6 +98,7 @@ async function measureAll(ctx: BenchContext): Promise<{ figures: Figures; texts:
     ...latency,
     ...throughput,
     ...relay,
+    ...sessions,
     ...scaling.figures,
     ...memory,
     ...clean,
@@ -106,13 +113,18 @@ async function measureAll(ctx: BenchContext): Promise<{ figures: Figures; texts:
 }
 
 async function main(): Promise<number> {
-  let args: { quick: boolean; out: string };
+  let args: { quick: boolean; scale: boolean; out: string };
   try {
     const { values } = parseArgs({
-      options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+      options: {
+        quick: { type: 'boolean', default: false },
+        scale: { type: 'boolean', default: false },
+        out: { type: 'string' },
+      },
       strict: true,
     });
-    args = { quick: values.quick ?? false, out: values.out ?? DEFAULT_OUT };
+    const quick = values.quick ?? false;
+    args = { quick, scale: values.scale ?? false, out: values.out ?? (quick ? QUICK_OUT : DEFAULT_OUT) };
   } catch (e) {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
     return 2;
@@ -131,6 +143,9 @@ async function main(): Promise<number> {
   };
   try {
     const { figures, texts } = await measureAll(ctx);
+    const scale = args.scale
+      ? await measureScale(ctx, args.quick ? SCALE_STEPS.slice(0, 1) : SCALE_STEPS)
+      : undefined;
     const now = new Date();
     const result: BenchResult = {
       date: localDate(now),
@@ -141,6 +156,7 @@ async function main(): Promise<number> {
       env: environment(loadStart),
       figures,
       texts,
+      ...(scale === undefined ? {} : { scale }),
     };
     const unproduced = Object.entries(figures).filter(([, f]) => !isProduced(f.value));
     process.stdout.write(renderMarkdown(result));

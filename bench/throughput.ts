@@ -13,10 +13,13 @@ import { SINK, type WorkerMode } from './worker-job.js';
 
 /**
  * Durable sends per second (sendMessage from dist/, each resolved only once its event is fsynced and linked)
- * from 1 and from 4 processes at once, beside the raw link+fsync limit of this disk with the same number of
- * processes. Raw and send slices alternate within one set of worker processes, so a neighbour's load on the
- * disk falls on both alike.
+ * from 1 and from 4 processes at once, beside the minimal durable append of this disk (temp file, fsync,
+ * link(2), fsync the folder) from one process. Raw and send slices alternate within one set of worker
+ * processes, so a neighbour's load on the disk falls on both alike. Bars: one process sends at ≥ 60% of the
+ * raw appends per second; four processes together at ≥ the raw single-process rate.
  */
+const ONE_BAR = 0.6;
+const FOUR_BAR = 1;
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 class Worker {
@@ -114,12 +117,13 @@ export async function measureThroughput(ctx: BenchContext): Promise<Figures> {
       ctx.progress(
         `throughput: ${processes} process(es), ${rounds} × (raw ${sliceMs} ms, send ${sliceMs} ms)`,
       );
+      // The raw limit is always one process's: the bar for four processes is to beat it together.
       const raw: Slices = { count: 0, ms: 0, samples: [] };
       const send: Slices = { count: 0, ms: 0, samples: [] };
       const sendFirst: number[] = [];
       const sendLast: number[] = [];
       for (let r = 0; r < rounds; r++) {
-        await slice(workers, 'raw', sliceMs, root, raw);
+        await slice(workers.slice(0, 1), 'raw', sliceMs, root, raw);
         const results = await slice(workers, 'send', sliceMs, root, send);
         // How one process's sends slow down as its store grows: its first tenth against its last tenth.
         for (const res of results) {
@@ -147,15 +151,16 @@ function throughputFigure(
   const one = summarize(send.samples);
   const drift = summarize(sendLast).median / summarize(sendFirst).median;
   const plural = processes > 1 ? 'es' : '';
-  const half = perSec(raw) / 2;
+  const share = processes > 1 ? FOUR_BAR : ONE_BAR;
+  const target = perSec(raw) * share;
   return {
     label: `durable sends per second, ${processes} process${plural}${processes > 1 ? ' at once, one recipient' : ''}`,
     unit: 'sends/s',
     value: perSec(send),
-    beside: { label: `raw link+fsync, ${processes} process${plural}`, value: perSec(raw), unit: 'sends/s' },
-    bar: judge(perSec(send), '>=', half, 'sends/s', `≥ 50% of raw = ${Math.round(half)}/s`),
+    beside: { label: 'raw durable appends, 1 process', value: perSec(raw), unit: 'sends/s' },
+    bar: judge(perSec(send), '>=', target, 'sends/s', `≥ ${share * 100}% of raw = ${Math.round(target)}/s`),
     note:
-      `${Math.round((perSec(send) / perSec(raw)) * 100)}% of raw; one send ${round(one.median)} ms median, ` +
+      `${round(perSec(send) / perSec(raw))}× the raw appends/s; one send ${round(one.median)} ms median, ` +
       `p99 ${round(one.p99)} ms, ${send.count.toLocaleString('en-US')} sends; ` +
       `the last tenth of the sends took ${round(drift)}× the time of the first tenth (medians)`,
   };

@@ -25,6 +25,11 @@ export interface CreateOptions {
    * durability: after a power cut its holder is gone and the message is free again either way.
    */
   readonly durable?: boolean;
+  /**
+   * Called once the event is linked (visible) and before its folder's fsync: a caller ordering its appends
+   * lets the next one start here, so appends of one process share the folder's fsync (group commit).
+   */
+  readonly onLinked?: () => void;
 }
 
 export type CreateResult = 'created' | 'exists';
@@ -37,7 +42,30 @@ async function ensureDir(dir: string): Promise<void> {
   knownDirs.add(dir);
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
+/**
+ * Group commit: an fsync of a folder makes durable every link made in it before the fsync began. A call
+ * that finds one running waits for it, then shares the next one with every call that arrived meanwhile;
+ * each caller still resolves only after an fsync that began after its own link.
+ */
+const dirSyncs = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
+
+export function fsyncDir(dir: string): Promise<void> {
+  const state = dirSyncs.get(dir);
+  if (state === undefined) return startDirSync(dir);
+  state.next ??= state.running.catch(() => {}).then(() => startDirSync(dir));
+  return state.next;
+}
+
+function startDirSync(dir: string): Promise<void> {
+  const running: Promise<void> = syncDirNow(dir).finally(() => {
+    const s = dirSyncs.get(dir);
+    if (s?.running === running && s.next === undefined) dirSyncs.delete(dir);
+  });
+  dirSyncs.set(dir, { running });
+  return running;
+}
+
+async function syncDirNow(dir: string): Promise<void> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(dir, 'r');
@@ -130,11 +158,13 @@ export async function createEventFile(
       return 'exists';
     }
     dirs.add(path.dirname(target));
-    if (options.durable !== false) for (const dir of dirs) await fsyncDir(dir);
+    options.onLinked?.();
+    if (options.durable !== false) await Promise.all([...dirs].map(fsyncDir));
     return 'created';
   } catch (e) {
     throw isRelayError(e) ? e : fsError(e, `writing ${path.basename(target)}`, root);
   } finally {
-    if (tmp !== undefined) await fs.rm(tmp, { force: true }).catch(() => {});
+    // unlink, not rm: rm's lstat first is one more metadata call on every append.
+    if (tmp !== undefined) await fs.unlink(tmp).catch(() => {});
   }
 }

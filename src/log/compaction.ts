@@ -57,8 +57,9 @@ export class CompactionFiles {
     return (await fs.stat(staging).catch(() => undefined)) !== undefined;
   }
 
+  /** The staged event files (not the segment being written beside them). */
   async stagedFiles(staging: string): Promise<string[]> {
-    return fs.readdir(await this.paths.checked(staging));
+    return (await fs.readdir(await this.paths.checked(staging))).filter((f) => !f.startsWith('.'));
   }
 
   async readStaged(staging: string, file: string): Promise<ReadResult> {
@@ -87,11 +88,11 @@ export class CompactionFiles {
   }
 
   /** An entry of `area/<name>/` as it was listed, even one whose name the relay would not write. */
-  entry(area: 'inbox', name: string, file: string): string {
+  entry(area: 'inbox' | 'archive', name: string, file: string): string {
     return path.join(this.paths.dir(area, name), file);
   }
 
-  async readEntry(area: 'inbox', name: string, file: string): Promise<ReadResult> {
+  async readEntry(area: 'inbox' | 'archive', name: string, file: string): Promise<ReadResult> {
     await this.paths.checked(this.paths.dir(area, name));
     return readEventFile(this.entry(area, name, file));
   }

@@ -16,9 +16,18 @@ export class InboxFiles {
   ) {}
 
   /** Creates the message in its recipient's inbox; `exists` when that key is already there. */
-  append(event: SentEvent, alsoAt: readonly string[] = [], syncAlsoAt = true): Promise<CreateResult> {
+  append(
+    event: SentEvent,
+    alsoAt: readonly string[] = [],
+    syncAlsoAt = true,
+    onLinked?: () => void,
+  ): Promise<CreateResult> {
     const target = this.paths.file('inbox', event.to, `${event.key}.json`);
-    return createEventFile(this.paths.dir('tmp'), target, JSON.stringify(event), { alsoAt, syncAlsoAt });
+    return createEventFile(this.paths.dir('tmp'), target, JSON.stringify(event), {
+      alsoAt,
+      syncAlsoAt,
+      ...(onLinked === undefined ? {} : { onLinked }),
+    });
   }
 
   /** Keys of the messages in an inbox (unsettled, or settled and not yet archived), in delivery order. */

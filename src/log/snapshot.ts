@@ -78,12 +78,71 @@ export async function writeSnapshot(store: SnapshotStore, snapshot: Snapshot): P
   });
 }
 
-/** Writes an archive segment of `clean` (one event per line) beside the snapshot, replacing a partial one. */
-export async function writeSegment(
-  paths: StorePaths,
-  segment: string,
-  lines: readonly string[],
-): Promise<void> {
-  const file = await paths.checked(path.join(paths.dir('snapshots'), segment));
-  await writeFileAtomic(file, `${lines.join('\n')}\n`, { fsync: true });
+/** Where a segment is written while `clean` stages files: inside the staging folder, removed with it. */
+const PARTIAL = '.segment.partial';
+
+/**
+ * A segment written as `clean` goes, one event a line, never held whole in memory. `finish` makes it
+ * durable and moves it beside the snapshot; a crash before that leaves only the partial file in the staging
+ * folder, which the next clean rewrites from the staged files.
+ */
+export class SegmentWriter {
+  private buffered: string[] = [];
+  private bytes = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly paths: StorePaths,
+    private readonly handle: fs.FileHandle,
+    private readonly file: string,
+  ) {}
+
+  /** Starts (or restarts, truncating) the partial segment of a staging folder. */
+  static async open(paths: StorePaths, staging: string): Promise<SegmentWriter> {
+    await paths.checked(path.dirname(staging));
+    await fs.mkdir(staging, { recursive: true });
+    await paths.checked(staging);
+    const file = path.join(staging, PARTIAL);
+    return new SegmentWriter(paths, await fs.open(file, 'w'), file);
+  }
+
+  /** Adds one line; written out in chunks of about 256 KB, so memory stays flat. */
+  async add(line: string): Promise<void> {
+    this.buffered.push(line);
+    this.bytes += line.length + 1;
+    if (this.bytes >= 256 * 1024) await this.flush();
+  }
+
+  private flush(): Promise<void> {
+    const chunk = this.buffered.length === 0 ? '' : `${this.buffered.join('\n')}\n`;
+    this.buffered = [];
+    this.bytes = 0;
+    this.writing = this.writing.then(() =>
+      chunk === '' ? undefined : this.handle.write(chunk).then(() => {}),
+    );
+    return this.writing;
+  }
+
+  /** Writes the rest, fsyncs, and moves the segment into `snapshots/<segment>`, then fsyncs that folder. */
+  async finish(segment: string): Promise<void> {
+    await this.flush();
+    await this.handle.sync();
+    await this.close();
+    const dir = await this.paths.checked(this.paths.dir('snapshots'));
+    await fs.rename(this.file, path.join(dir, segment));
+    const folder = await fs.open(dir, 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
+  }
+
+  /** Closes the file (once); a partial segment left behind is rewritten by the next clean. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
 }

@@ -19,7 +19,7 @@ import { SESSION_FILE, StorePaths } from './paths.js';
 import { type ProblemSink, Problems } from './problems.js';
 import { SentIndex } from './sent-index.js';
 import { SessionFiles } from './session-files.js';
-import { readSnapshot, type Snapshot, writeSegment, writeSnapshot } from './snapshot.js';
+import { readSnapshot, SegmentWriter, type Snapshot, writeSnapshot } from './snapshot.js';
 import { TempFiles } from './temp.js';
 import { type Usage, usageOf } from './usage.js';
 
@@ -67,13 +67,14 @@ export class Store {
 
   /**
    * Appends a message to its recipient's inbox; `indexAs` also links it under that sender's sends.
-   * Resolves `exists` when the key is already in that inbox (a retried send), writing nothing.
+   * Resolves `exists` when the key is already in that inbox (a retried send), writing nothing. `onLinked`
+   * runs once the message is visible, before its fsync (see CreateOptions).
    */
-  async appendSent(event: SentEvent, indexAs?: string): Promise<CreateResult> {
-    if (indexAs === undefined) return this.inbox.append(event);
+  async appendSent(event: SentEvent, indexAs?: string, onLinked?: () => void): Promise<CreateResult> {
+    if (indexAs === undefined) return this.inbox.append(event, [], true, onLinked);
     // The sender's index holds its rate window and its clock's memory. A crash or restart keeps it (the
     // kernel has it), so only the event's own folder is fsynced: one fsync per send, as the raw limit.
-    return this.sent.around(indexAs, event.key, false, () => this.inbox.append(event));
+    return this.sent.around(indexAs, event.key, false, () => this.inbox.append(event, [], true, onLinked));
   }
 
   /** Appends a send bound for another machine, indexed under its sender's sends like a local one. */
@@ -229,8 +230,9 @@ export class Store {
     return writeSnapshot(this, snapshot);
   }
 
-  writeSegment(segment: string, lines: readonly string[]): Promise<void> {
-    return writeSegment(this.paths, segment, lines);
+  /** A segment written line by line inside a staging folder of `clean`, moved into place by `finish`. */
+  openSegment(staging: string): Promise<SegmentWriter> {
+    return SegmentWriter.open(this.paths, staging);
   }
 
   /** Bytes and files of the whole store, and of `tmp/` alone. */

@@ -98,6 +98,11 @@ export function formatUptime(ms: number): string {
   return minutes === 0 ? '<1m' : `${minutes}m`;
 }
 
+/** Sessions shown with their folder and uptime; past these, only names (what relay_send needs), by machine. */
+export const SESSIONS_IN_FULL = 20;
+/** Names shown past the full lines; past these, only a count, so the answer stays readable at any scale. */
+export const SESSIONS_BY_NAME = 100;
+
 export function formatSessions(
   sessions: readonly Pick<HeartbeatEvent, 'name' | 'cwd' | 'startedAt' | 'pid' | 'push'>[],
   me: string,
@@ -105,7 +110,12 @@ export function formatSessions(
   home?: string,
 ): string {
   const lines = [`${sessions.length} active session(s):`];
-  for (const s of sessions) {
+  // The caller's own line always comes first among the full ones once the list is cut.
+  const ordered =
+    sessions.length > SESSIONS_IN_FULL
+      ? [...sessions.filter((s) => s.name === me), ...sessions.filter((s) => s.name !== me)]
+      : sessions;
+  for (const s of ordered.slice(0, SESSIONS_IN_FULL)) {
     const you = s.name === me ? ' (you)' : '';
     // `push`: mail reaches that model by itself (native inbox or channel); otherwise only when it asks.
     const push = s.push === undefined ? '' : ' push';
@@ -113,6 +123,17 @@ export function formatSessions(
       `  - ${s.name}${push}${you} — ${tildePath(s.cwd, home)} (up ${formatUptime(now - s.startedAt)}, pid ${s.pid})`,
     );
   }
+  const byMachine = new Map<string, string[]>();
+  const named = ordered.slice(SESSIONS_IN_FULL, SESSIONS_IN_FULL + SESSIONS_BY_NAME);
+  for (const s of named) {
+    const colon = s.name.indexOf(':');
+    const machine = colon < 0 ? '' : s.name.slice(0, colon + 1);
+    byMachine.set(machine, [...(byMachine.get(machine) ?? []), s.name.slice(colon + 1)]);
+  }
+  for (const [machine, names] of byMachine)
+    lines.push(`  + ${names.length} more${machine ? ` on ${machine}` : ':'} ${names.join(', ')}`);
+  const unlisted = ordered.length - SESSIONS_IN_FULL - named.length;
+  if (unlisted > 0) lines.push(`  + ${unlisted} more, not listed`);
   return lines.join('\n');
 }
 

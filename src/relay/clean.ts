@@ -1,12 +1,13 @@
 import { fsError, RelayError } from '../errors.js';
 import { formatStamp, parseStamp } from '../log/clock.js';
-import { HANDED_PATHS, KEY_PATTERN, type RelayEvent } from '../log/events.js';
+import { KEY_PATTERN } from '../log/events.js';
 import type { Snapshot } from '../log/snapshot.js';
 import { SESSION_FILE } from '../log/store.js';
 import { TEMP_AGE_MS } from '../log/temp.js';
 import { RATE_WINDOW_MS } from '../projections/limits.js';
 import { staleInstances } from '../projections/sessions.js';
 import { decideTake, initialTaken, UNLIMITED } from '../projections/take.js';
+import { count, Pack, segmentOf } from './clean-pack.js';
 import { livenessView, type RelayContext } from './context.js';
 import { readSessions } from './live-sessions.js';
 import { leave } from './membership.js';
@@ -67,10 +68,7 @@ async function sweepInboxes(
 }
 
 /** Marks dead sessions as left, then moves the files of every instance that has left into the pack. */
-async function sweepSessions(
-  ctx: RelayContext,
-  staging: string,
-): Promise<{ stale: number; dropped: number }> {
+async function sweepSessions(ctx: RelayContext, pack: Pack): Promise<{ stale: number; dropped: number }> {
   const stale = staleInstances(await readSessions(ctx), livenessView(ctx));
   for (const beat of stale) {
     // The `left` must sort after the instance's last heartbeat, stamped by another process's clock (same
@@ -91,26 +89,43 @@ async function sweepSessions(
     }
     for (const files of byInstance.values()) {
       files.sort();
-      const newest = await ctx.store.readSessionFile(name, files[files.length - 1] as string);
+      const last = files[files.length - 1] as string;
+      const newest = await ctx.store.readSessionFile(name, last);
       if (newest?.kind !== 'left') continue;
-      for (const file of files)
-        await ctx.store.compaction.stage(staging, 'sessions', name, file, `sessions-${name}-${file}`);
+      for (const file of files) {
+        const event = file === last ? newest : await ctx.store.readSessionFile(name, file);
+        await pack.add('sessions', name, file, `sessions-${name}-${file}`, event);
+      }
       dropped++;
     }
   }
   return { stale: stale.length, dropped };
 }
 
-/** Moves archived messages and their outcomes into the staging folder, counting outcomes per inbox. */
-async function stageArchive(ctx: RelayContext, staging: string): Promise<number> {
+/** Archived files read at once: the reads overlap, the segment still takes them in delivery order. */
+const READ_AHEAD = 8;
+
+/** Moves archived messages and their outcomes into the pack, each file read once. */
+async function stageArchive(ctx: RelayContext, pack: Pack): Promise<number> {
   let packed = 0;
   for (const to of await ctx.store.namesIn('archive')) {
-    for (const file of await ctx.store.filesIn('archive', to)) {
-      const key = file.replace(/\.json$/, '');
-      if (!KEY_PATTERN.test(key) || !(await ctx.store.readSettled(to, key))) continue;
-      await ctx.store.compaction.stage(staging, 'archive', to, file, `archive-${to}-${file}`);
-      await ctx.store.compaction.stage(staging, 'settled', to, file, `settled-${to}-${file}`);
-      packed++;
+    const files = (await ctx.store.filesIn('archive', to)).filter((f) =>
+      KEY_PATTERN.test(f.replace(/\.json$/, '')),
+    );
+    for (let i = 0; i < files.length; i += READ_AHEAD) {
+      const batch = await Promise.all(
+        files.slice(i, i + READ_AHEAD).map(async (file) => {
+          const settled = await ctx.store.readSettled(to, file.replace(/\.json$/, ''));
+          const read = settled ? await ctx.store.compaction.readEntry('archive', to, file) : undefined;
+          return { file, settled, event: read?.ok ? read.event : undefined };
+        }),
+      );
+      for (const { file, settled, event } of batch) {
+        if (!settled) continue;
+        await pack.add('archive', to, file, `archive-${to}-${file}`, event);
+        await pack.add('settled', to, file, `settled-${to}-${file}`, settled);
+        packed++;
+      }
     }
   }
   return packed;
@@ -134,13 +149,13 @@ async function completeStagedPairs(ctx: RelayContext, staging: string): Promise<
 }
 
 /**
- * Writes the staged events into one segment file, adds their counts to the snapshot, then removes the
- * staging folder. Re-run after a crash at any step, it finishes the job without counting twice: a staging
- * folder whose segment the snapshot already lists is only removed.
+ * Packs a staging folder a killed clean left: its staged events into one segment, their counts into the
+ * snapshot, then removes it. Re-run after a crash at any step, it finishes the job without counting twice: a
+ * staging folder whose segment the snapshot already lists is only removed.
  */
 async function finishStaging(ctx: RelayContext, stagingName: string, snapshot: Snapshot): Promise<Snapshot> {
   const files = ctx.store.compaction;
-  const segment = `${stagingName.replace(/^packing-/, 'segment-')}.jsonl`;
+  const segment = segmentOf(stagingName);
   const staging = files.staging(stagingName);
   if (snapshot.segments.includes(segment)) {
     await files.removeStaging(staging);
@@ -148,27 +163,18 @@ async function finishStaging(ctx: RelayContext, stagingName: string, snapshot: S
   }
   await completeStagedPairs(ctx, staging);
   const totals = structuredClone(snapshot.totals);
-  const lines: string[] = [];
-  for (const file of (await files.stagedFiles(staging)).sort()) {
-    const read = await files.readStaged(staging, file);
-    if (!read.ok) continue;
-    const event: RelayEvent = read.event;
-    lines.push(JSON.stringify(event));
-    if (
-      event.kind === 'consumed' ||
-      event.kind === 'expired' ||
-      (event.kind === 'sent' && event.restoredFrom)
-    ) {
-      const t = totals[event.to] ?? { delivered: 0, expired: 0, returned: 0 };
-      if (event.kind === 'consumed') {
-        t.delivered++;
-        if (HANDED_PATHS.includes(event.via)) t.handed = (t.handed ?? 0) + 1;
-      } else if (event.kind === 'expired') t.expired++;
-      else t.returned++;
-      totals[event.to] = t;
+  const writer = await ctx.store.openSegment(staging);
+  try {
+    for (const file of (await files.stagedFiles(staging)).sort()) {
+      const read = await files.readStaged(staging, file);
+      if (!read.ok) continue;
+      await writer.add(JSON.stringify(read.event));
+      count(totals, read.event);
     }
+    await writer.finish(segment);
+  } finally {
+    await writer.close();
   }
-  await ctx.store.writeSegment(segment, lines);
   const next: Snapshot = {
     v: 1,
     at: formatStamp(ctx.clock.tick()),
@@ -208,6 +214,7 @@ export async function cleanStore(
 ): Promise<CleanReport> {
   const files = ctx.store.compaction;
   const unlock = await files.lock(ctx.me.pid, ctx.isPidAlive);
+  let pack: Pack | undefined;
   try {
     let snapshot = await ctx.store.readSnapshot();
     // The new staging folder must sort after every earlier one whatever this process's clock says (another
@@ -228,14 +235,14 @@ export async function cleanStore(
     }
     const { expired, archived } = await sweepInboxes(ctx, quarantined);
     await dropStaleLeases(ctx);
-    const stagingName = `packing-${formatStamp(ctx.clock.tick())}`;
-    const staging = files.staging(stagingName);
-    const sessions = await sweepSessions(ctx, staging);
-    const packed = await stageArchive(ctx, staging);
+    pack = new Pack(ctx, `packing-${formatStamp(ctx.clock.tick())}`, snapshot.totals);
+    const sessions = await sweepSessions(ctx, pack);
+    const packed = await stageArchive(ctx, pack);
     await pruneSentIndex(ctx);
     let segment: string | undefined;
-    if (await files.exists(staging)) {
-      snapshot = await finishStaging(ctx, stagingName, snapshot);
+    const sealed = await pack.finish(snapshot);
+    if (sealed) {
+      snapshot = sealed;
       segment = snapshot.segments[snapshot.segments.length - 1];
     } else if (snapshot.at === '') {
       snapshot = { ...snapshot, at: formatStamp(ctx.clock.tick()) };
@@ -254,6 +261,7 @@ export async function cleanStore(
   } catch (e) {
     throw e instanceof RelayError ? e : fsError(e, 'cleaning', ctx.store.root);
   } finally {
+    await pack?.close();
     await unlock();
   }
 }

@@ -38,15 +38,29 @@ export async function longPoll(
   const via = options.waitMs > 0 ? 'long-poll' : 'poll';
   let nextProgress = started + (options.progressEveryMs ?? 5000);
   if (options.waitMs > 0) await watch.start();
-  for (;;) {
-    if (options.signal?.aborted) return NOTHING_TAKEN;
-    const taken = await takeInbox(ctx, { via });
-    const now = Date.now();
-    if (taken.messages.length > 0 || now >= deadline) return taken;
-    if (options.onProgress && now >= nextProgress) {
-      options.onProgress(now - started);
-      nextProgress = now + (options.progressEveryMs ?? 5000);
+  // Listening before each take: mail that lands while a take reads the inbox wakes the next one at once,
+  // instead of waiting for the next file-system event or scan.
+  let woke = false;
+  const unsubscribe =
+    options.waitMs > 0
+      ? watch.subscribe(() => {
+          woke = true;
+        })
+      : () => false;
+  try {
+    for (;;) {
+      if (options.signal?.aborted) return NOTHING_TAKEN;
+      woke = false;
+      const taken = await takeInbox(ctx, { via });
+      const now = Date.now();
+      if (taken.messages.length > 0 || now >= deadline) return taken;
+      if (options.onProgress && now >= nextProgress) {
+        options.onProgress(now - started);
+        nextProgress = now + (options.progressEveryMs ?? 5000);
+      }
+      if (!woke) await watch.next(Math.min(deadline, nextProgress) - now, options.signal);
     }
-    await watch.next(Math.min(deadline, nextProgress) - now, options.signal);
+  } finally {
+    unsubscribe();
   }
 }

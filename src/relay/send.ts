@@ -119,20 +119,22 @@ export async function appendMessages(
   type: MessageType,
   replyTo?: string,
 ): Promise<SentEvent[]> {
-  return ctx.sends.run(async () => {
+  return ctx.sends.run(async (release) => {
     const to = typeof recipients === 'function' ? await recipients() : recipients;
     if (to.length === 0) return [];
     const { times, stale } = await recentSends(ctx, ctx.me.name);
     checkRate(times, ctx.clock.wall(), ctx.config.limits);
     const broadcast = to.length > 1 ? randomId(6) : undefined;
+    await ctx.store.unindexSent(ctx.me.name, stale);
     const events: SentEvent[] = [];
     for (const [i, name] of to.entries()) {
       const event = makeEvent(ctx, name, body, type, replyTo, broadcast);
       // Only the last copy is indexed: the index counts calls, and its newest stamp is the clock's memory.
-      await ctx.store.appendSent(event, i === to.length - 1 ? ctx.me.name : undefined);
+      // Once it is visible the next send may start; this one's answer still waits for its own fsync.
+      const last = i === to.length - 1;
+      await ctx.store.appendSent(event, last ? ctx.me.name : undefined, last ? release : undefined);
       events.push(event);
     }
-    await ctx.store.unindexSent(ctx.me.name, stale);
     return events;
   });
 }

@@ -9,6 +9,8 @@ import {
   formatSent,
   formatSessions,
   formatUptime,
+  SESSIONS_BY_NAME,
+  SESSIONS_IN_FULL,
   tildePath,
 } from '../../src/mcp/format.js';
 import { heartbeat, keyOf, sent, T0 } from '../support/events.js';
@@ -118,6 +120,38 @@ describe('the sessions answer text', () => {
         '  - web — /srv/web (up <1m, pid 77)',
       ].join('\n'),
     );
+  });
+
+  it('given more sessions than fit, it lists the caller first in full and the rest by name, per machine', () => {
+    const many = Array.from({ length: SESSIONS_IN_FULL + 3 }, (_, i) => ({
+      name: i < SESSIONS_IN_FULL + 1 ? `s-${i}` : `laptop:r-${i}`,
+      cwd: `/srv/s-${i}`,
+      pid: 100 + i,
+      startedAt: now,
+    }));
+    const lines = formatSessions(many, `s-${SESSIONS_IN_FULL}`, now, home).split('\n');
+    expect(lines[0]).toBe(`${SESSIONS_IN_FULL + 3} active session(s):`);
+    expect(lines[1]).toBe(
+      `  - s-${SESSIONS_IN_FULL} (you) — /srv/s-${SESSIONS_IN_FULL} (up <1m, pid ${100 + SESSIONS_IN_FULL})`,
+    );
+    expect(lines.slice(SESSIONS_IN_FULL + 1)).toEqual([
+      `  + 1 more: s-${SESSIONS_IN_FULL - 1}`,
+      `  + 2 more on laptop: r-${SESSIONS_IN_FULL + 1}, r-${SESSIONS_IN_FULL + 2}`,
+    ]);
+  });
+
+  it('given more sessions than can be named, it counts the rest', () => {
+    const total = SESSIONS_IN_FULL + SESSIONS_BY_NAME + 7;
+    const many = Array.from({ length: total }, (_, i) => ({
+      name: `s-${i}`,
+      cwd: '/srv',
+      pid: 1,
+      startedAt: now,
+    }));
+    const lines = formatSessions(many, 's-0', now, home).split('\n');
+    expect(lines).toHaveLength(1 + SESSIONS_IN_FULL + 2);
+    expect(lines[SESSIONS_IN_FULL + 1]?.split(', ')).toHaveLength(SESSIONS_BY_NAME);
+    expect(lines[SESSIONS_IN_FULL + 2]).toBe('  + 7 more, not listed');
   });
 
   it('given no live session, it says 0', () => {

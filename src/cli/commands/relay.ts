@@ -65,7 +65,16 @@ export async function openBackend(
     if (now) return open();
     process.stderr.write(`claude-relay relay: connecting to NATS at ${options.natsUrl}…\n`);
     // Listening does not wait for NATS: /health says why it is down, and the connection keeps trying.
-    return new OpeningBackend('nats', `NATS at ${options.natsUrl}`, open);
+    return new OpeningBackend('nats', `NATS at ${options.natsUrl}`, async () => {
+      const nats = await open();
+      // A message is only as durable as its stream: say what this one is (README: NATS durability).
+      const d = await nats.durability();
+      process.stderr.write(
+        `claude-relay relay: NATS stream ${d.stream}: ${d.storage} storage, ${d.replicas} replica(s)` +
+          `${d.storage === 'file' ? '' : ' (memory storage loses every message when NATS stops)'}\n`,
+      );
+      return nats;
+    });
   }
   throw new RelayError(
     'bad_input',

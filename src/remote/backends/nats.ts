@@ -170,6 +170,15 @@ export class NatsBackend implements Backend {
     };
   }
 
+  /**
+   * How durable the message stream is: its storage and replicas (NATS's own setting; its fsync interval is
+   * the server's `sync_interval`, which a client cannot read).
+   */
+  async durability(): Promise<{ stream: string; storage: string; replicas: number }> {
+    const { config } = await this.jsm.streams.info(this.names.stream);
+    return { stream: this.names.stream, storage: config.storage, replicas: config.num_replicas };
+  }
+
   /** Runs one NATS operation; a stream or consumer that vanished is made again once, anything else is a 503. */
   private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
