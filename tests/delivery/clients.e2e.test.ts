@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cleanup.js';
 import { childEnv } from '../support/env.js';
 import { runCli } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The real Codex CLI and Gemini CLI, after `claude-relay install`: they list the server and start it with
@@ -40,6 +41,25 @@ async function world(): Promise<World> {
   return w;
 }
 
+/** Whether a server that joined the store still runs (its heartbeat's pid is alive). */
+async function anyServerAlive(store: string): Promise<boolean> {
+  const root = path.join(store, 'sessions');
+  for (const name of await fs.readdir(root).catch(() => [] as string[])) {
+    for (const file of await fs.readdir(path.join(root, name)).catch(() => [] as string[])) {
+      const text = await fs.readFile(path.join(root, name, file), 'utf8').catch(() => '{}');
+      const pid = (JSON.parse(text) as { pid?: number }).pid;
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        // gone
+      }
+    }
+  }
+  return false;
+}
+
 /** The names of the sessions that joined the store (each serve writes a heartbeat under its name). */
 async function joined(store: string): Promise<string[]> {
   return (await fs.readdir(path.join(store, 'sessions')).catch(() => [] as string[])).sort();
@@ -58,7 +78,13 @@ describe.skipIf(!has('codex'))(title('codex', 'Codex CLI'), () => {
   it('lists the server, and starts it with the store and name install wrote, though Codex passes no environment', async () => {
     const w = await world();
     const installed = await runCli(['install', '--client', 'codex'], {
-      env: childEnv({ HOME: w.home, RELAY_HOME: w.store, RELAY_SESSION_NAME: 'codexer' }),
+      // Only the store and the name: the harness's own machine name would be written into Codex's env too.
+      env: {
+        HOME: w.home,
+        RELAY_HOME: w.store,
+        RELAY_SESSION_NAME: 'codexer',
+        RELAY_MACHINE_NAME: undefined,
+      },
       cwd: w.project,
     });
     expect(installed.stderr).toBe('');
@@ -87,5 +113,7 @@ describe.skipIf(!has('gemini'))(title('gemini', 'Gemini CLI'), () => {
     const listed = await client(w, 'gemini', ['mcp', 'list'], env);
     expect(listed.stdout + listed.stderr).toMatch(/relay: .*serve \(stdio\) - Connected/);
     expect(await joined(w.store)).toEqual(['gem']);
+    // The server Gemini started may still be writing its `left` as Gemini exits: let it finish first.
+    await waitFor('the server Gemini started to exit', async () => !(await anyServerAlive(w.store)));
   });
 });
