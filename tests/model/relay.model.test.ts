@@ -1,17 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  BroadcastCommand,
-  CleanCommand,
-  CrashCommand,
-  ExpireCommand,
-  HeartbeatCommand,
-  KillMidTakeCommand,
-  PollCommand,
-  RestartCommand,
-  SendCommand,
-  TickCommand,
-} from './commands.js';
+import { CleanCommand } from './clean.js';
+import { CrashCommand } from './crashes.js';
+import { KillMidTakeCommand, PollCommand } from './polls.js';
+import { BroadcastCommand, SendCommand } from './sends.js';
+import { ExpireCommand, HeartbeatCommand, RestartCommand, TickCommand } from './sessions.js';
 import { NAMES, type Real, reached, SENDS_PER_MINUTE, setup, TTL_MS, teardown } from './world.js';
 
 const name = fc.constantFrom(...NAMES);

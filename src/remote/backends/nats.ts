@@ -1,35 +1,25 @@
 import {
-  AckPolicy,
   type Consumer,
-  DeliverPolicy,
   JetStreamApiCodes,
-  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
-  type JsMsg,
   jetstream,
   jetstreamManager,
-  RetentionPolicy,
-  StorageType,
 } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Backend, BackendHealth, BackendOptions, PollRequest, StoredMessage } from '../backend.js';
-import { leasedOfMeta, metaOf } from '../convert.js';
+import { metaOf } from '../convert.js';
 import { backendUnavailable, HttpError, isHttpError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
-import {
-  type HeartbeatBody,
-  type LeasedMessage,
-  type Presence,
-  StoredMetaSchema,
-  safeJson,
-} from '../protocol.js';
+import type { HeartbeatBody, LeasedMessage, Presence } from '../protocol.js';
 import type { RateLimit } from '../rate.js';
 import { NatsKeys } from './nats-keys.js';
-import { META_HEADER, NatsNames, nanos, replyOf } from './nats-names.js';
+import { META_HEADER, NatsNames } from './nats-names.js';
+import { leased, take } from './nats-poll.js';
 import { NatsPresence } from './nats-presence.js';
 import { NatsRate } from './nats-rate.js';
+import { consumerConfig, ensureStream, isApi } from './nats-stream.js';
 
 export { NATS_PREFIX_PATTERN } from './nats-names.js';
 
@@ -44,7 +34,6 @@ export interface NatsBackendOptions extends BackendOptions {
 }
 
 const DEFAULT_DUPLICATE_WINDOW_MS = 24 * 60 * 60 * 1000;
-const MAX_FETCH = 10;
 const RATE_WINDOW_MS = 60_000;
 
 /**
@@ -125,18 +114,7 @@ export class NatsBackend implements Backend {
   }
 
   private async create(): Promise<void> {
-    try {
-      await this.jsm.streams.info(this.names.stream);
-    } catch (e) {
-      if (!isApi(e, JetStreamApiCodes.StreamNotFound)) throw e;
-      await this.jsm.streams.add({
-        name: this.names.stream,
-        subjects: [this.names.subjects],
-        retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File,
-        duplicate_window: nanos(this.options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS),
-      });
-    }
+    await ensureStream(this.jsm, this.names, this.options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS);
     const kv = await new Kvm(this.nc).create(this.names.bucket, {
       ttl: this.options.liveWindowMs,
       history: 1,
@@ -214,14 +192,10 @@ export class NatsBackend implements Backend {
     } catch (e) {
       if (!isApi(e, JetStreamApiCodes.ConsumerNotFound)) throw e;
       if (!create) return undefined;
-      await this.jsm.consumers.add(this.names.stream, {
-        durable_name: durable,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: this.names.subject(machine, name),
-        ack_wait: nanos(this.options.leaseMs),
-        max_deliver: -1,
-      });
+      await this.jsm.consumers.add(
+        this.names.stream,
+        consumerConfig(this.names, machine, name, this.options.leaseMs),
+      );
     }
     const consumer = await this.js.consumers.get(this.names.stream, durable);
     this.consumers.set(durable, consumer);
@@ -283,20 +257,7 @@ export class NatsBackend implements Backend {
     const msgs = await this.guard('polling', async () => {
       const consumer = await this.consumer(machine, name, true);
       if (!consumer) return [];
-      // `next` waits at least a second; a poll that must not wait first asks whether anything is there.
-      if (request.waitMs < 1000 && (await consumer.info()).num_pending === 0) return [];
-      const first = await this.next(consumer, Math.max(1000, request.waitMs), request.signal);
-      if (!first) return [];
-      const taken: JsMsg[] = [first];
-      const more = Math.min(first.info.pending, request.max - 1, MAX_FETCH - 1);
-      if (more > 0) {
-        try {
-          for await (const m of await consumer.fetch({ max_messages: more, expires: 1000 })) taken.push(m);
-        } catch {
-          // The first message is enough for this answer; the rest waits for the next poll.
-        }
-      }
-      return taken;
+      return take(consumer, request, this.onDisconnect);
     });
     const refused = msgs.length > 0 && request.admit !== undefined && !(await request.admit());
     if (refused || request.signal?.aborted) {
@@ -304,54 +265,7 @@ export class NatsBackend implements Backend {
       for (const m of msgs) m.nak();
       return [];
     }
-    const out: LeasedMessage[] = [];
-    const now = this.now();
-    for (const m of msgs) {
-      const meta = StoredMetaSchema.safeParse(safeJson(m.headers?.get(META_HEADER) ?? ''));
-      if (!meta.success || meta.data.to !== name) {
-        // Not a message this relay wrote: it would be handed out forever; drop it from the queue.
-        m.term();
-        continue;
-      }
-      if (now >= meta.data.sentAt + meta.data.ttlMs) {
-        m.ack();
-        continue;
-      }
-      const reply = replyOf(m);
-      if (reply === undefined) {
-        m.nak();
-        continue;
-      }
-      out.push(leasedOfMeta(meta.data, m.string(), reply));
-    }
-    return out;
-  }
-
-  /**
-   * One message, waiting up to `expiresMs`; null as soon as the HTTP caller goes away or NATS drops the
-   * connection. A message that still arrives for an abandoned wait is handed back (nak) at once.
-   */
-  private async next(consumer: Consumer, expiresMs: number, signal?: AbortSignal): Promise<JsMsg | null> {
-    if (signal?.aborted) return null;
-    const pending = consumer.next({ expires: expiresMs });
-    let interrupt = () => {};
-    const interrupted = new Promise<'interrupted'>((resolve) => {
-      interrupt = () => resolve('interrupted');
-    });
-    this.onDisconnect.add(interrupt);
-    signal?.addEventListener('abort', interrupt, { once: true });
-    try {
-      const first = await Promise.race([pending, interrupted]);
-      if (first !== 'interrupted') return first;
-      void pending.then(
-        (m) => m?.nak(),
-        () => {},
-      );
-      return null;
-    } finally {
-      this.onDisconnect.delete(interrupt);
-      signal?.removeEventListener('abort', interrupt);
-    }
+    return leased(msgs, name, this.now());
   }
 
   async ack(machine: string, name: string, tokens: readonly string[]): Promise<number> {
@@ -382,10 +296,6 @@ export class NatsBackend implements Backend {
       await this.jsm.streams.delete(`KV_${bucket}`).catch(() => {});
     }
   }
-}
-
-function isApi(e: unknown, code: number): boolean {
-  return e instanceof JetStreamApiError && e.code === code;
 }
 
 function shortError(e: unknown): string {
