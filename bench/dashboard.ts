@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../tests/support/chromium.js';
 import { CLI } from './stdio.js';
 import { TempDirs } from './temp.js';
 
@@ -14,17 +15,6 @@ import { TempDirs } from './temp.js';
  * included). `--screenshot FILE` also saves the page as the README shows it.
  *   npm run build && node build/bench/dashboard.js [--runs 10] [--screenshot docs/dashboard.png]
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Session {
   name: string;
@@ -74,7 +64,7 @@ async function main(): Promise<void> {
   const env = { ...process.env, RELAY_HOME: home };
   const sessions: Session[] = [];
   let dashboard: ChildProcess | undefined;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const [api, web, docs] = [
       await session(home, 'api', ['claude-code', '2.1.230']),

@@ -3,6 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
 import { defer, keepForFile, tempDir } from '../support/cleanup.js';
 import { childEnv } from '../support/env.js';
 import { CLI, REPO } from '../support/paths.js';
@@ -15,7 +16,6 @@ import type { Served } from '../support/stdio.js';
  * made after it loaded, show a body holding markup as text, and the server must refuse a request without
  * its token. Each run leaves a screenshot in tests/artifacts/ (not committed).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO, 'tests/artifacts');
 const HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> run this';
 
@@ -90,16 +90,7 @@ async function setUp(): Promise<void> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   page = browser.pages()[0] ?? (await browser.newPage());
   await page.goto(url);
