@@ -13,3 +13,15 @@ export function written(text: string): Promise<boolean> {
 export function drained(): Promise<void> {
   return written('').then(() => {});
 }
+
+/**
+ * Writes the output that carries taken messages, then commits them; a failed write (a closed pipe) gives
+ * them back. A process killed in between leaves them leased by a dead pid, so the next take returns them.
+ */
+export async function writeTaken(
+  text: string,
+  take: { commit(): Promise<void>; release(): Promise<void> },
+): Promise<void> {
+  if (await written(text)) await take.commit();
+  else await take.release();
+}

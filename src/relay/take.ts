@@ -10,7 +10,7 @@ import { isRelayError } from '../errors.js';
 import type { DeliveryPath, LeasedEvent, SentEvent } from '../log/events.js';
 import type { CurrentLease } from '../log/leases.js';
 import { validateName } from '../log/names.js';
-import { decideTake, evolveTaken, initialTaken, type TakeBudget } from '../projections/take.js';
+import { bodyBytes, decideTake, evolveTaken, initialTaken, type TakeBudget } from '../projections/take.js';
 import type { RelayContext } from './context.js';
 
 /** Long enough for any answer to be written out; a live holder past it may see its message shown again. */
@@ -58,7 +58,7 @@ export const NOTHING_TAKEN: Take = {
 };
 
 /** Whether a lease still holds its message: not run out, and its holder alive where that can be told. */
-export function holds(lease: CurrentLease | undefined, ctx: RelayContext, now: number): boolean {
+function holds(lease: CurrentLease | undefined, ctx: RelayContext, now: number): boolean {
   const e = lease?.event;
   if (!e) return false;
   if (e.untilMs <= now) return false;
@@ -162,7 +162,7 @@ async function bytesFrom(ctx: RelayContext, to: string, keys: readonly string[])
   let total = 0;
   for (const key of keys) {
     const m = await ctx.store.readInbox(to, key);
-    if (m) total += Buffer.byteLength(m.body, 'utf8');
+    if (m) total += bodyBytes(m);
   }
   return total;
 }
@@ -175,18 +175,16 @@ async function settleTaken(ctx: RelayContext, held: readonly LeasedEvent[], agai
   let failure: unknown;
   for (const lease of held) {
     try {
-      const atMs = Math.floor(ctx.clock.wall());
-      await ctx.store.settle({
+      await ctx.store.consume({
         v: 1,
         kind: 'consumed',
         key: lease.key,
         to: lease.to,
-        atMs,
+        atMs: Math.floor(ctx.clock.wall()),
         via: lease.via,
         by: lease.by,
         ...(again.has(lease.key) ? { again: true as const } : {}),
       });
-      await ctx.store.archive(lease.to, lease.key);
       await ctx.store.leases.drop(lease.to, lease.key, lease.gen);
     } catch (e) {
       failure ??= e;

@@ -11,7 +11,7 @@ import {
 import { canDeliver, mayHaveMail } from '../../relay/hook-precheck.js';
 import { ancestorsOf } from '../../relay/process-tree.js';
 import { logError, logProblem } from '../log.js';
-import { written } from '../output.js';
+import { writeTaken } from '../output.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -91,10 +91,7 @@ export async function run(flags: { client?: string } = {}): Promise<number> {
       hookOutput(client, clientEvent, stop, text),
     );
     if (!delivery?.output) return 0;
-    // Consumed only once the JSON has reached the pipe: a hook killed before that leaves the message leased
-    // by a dead pid, and the next take returns it.
-    if (await written(`${JSON.stringify(delivery.output)}\n`)) await delivery.take.commit();
-    else await delivery.take.release();
+    await writeTaken(`${JSON.stringify(delivery.output)}\n`, delivery.take);
   } catch (e) {
     logError(e);
   }

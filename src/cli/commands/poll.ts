@@ -3,7 +3,7 @@ import { loadConfig } from '../../relay/config.js';
 import { createContext } from '../../relay/serve-session.js';
 import { takeInbox } from '../../relay/take.js';
 import { logProblem } from '../log.js';
-import { written } from '../output.js';
+import { writeTaken } from '../output.js';
 import { forTerminal } from '../terminal.js';
 
 /** `claude-relay poll [--name N]`: takes a session's new messages, as a poll by that session would. */
@@ -19,8 +19,6 @@ export async function run(options: { name?: string; json?: boolean }): Promise<n
   const out = options.json
     ? `${JSON.stringify({ messages, remaining }, null, 2)}\n`
     : `${forTerminal(formatPoll(messages, { remaining, again: taken.again }))}\n`;
-  // Consumed once the output has left the process; a failed write (a closed pipe) gives them back.
-  if (await written(out)) await taken.commit();
-  else await taken.release();
+  await writeTaken(out, taken);
   return 0;
 }

@@ -6,7 +6,7 @@ import { peekInbox } from '../../relay/poll.js';
 import { createContext } from '../../relay/serve-session.js';
 import { takeInbox } from '../../relay/take.js';
 import { logError, logProblem } from '../log.js';
-import { written } from '../output.js';
+import { writeTaken } from '../output.js';
 import { forTerminal } from '../terminal.js';
 
 function line(m: SentEvent): string {
@@ -34,8 +34,7 @@ export async function run(name: string | undefined, options: { consume?: boolean
     try {
       if (options.consume) {
         const taken = await takeInbox(ctx, { via: 'cli' });
-        if (await written(taken.messages.map(line).join(''))) await taken.commit();
-        else await taken.release();
+        await writeTaken(taken.messages.map(line).join(''), taken);
       } else {
         for (const m of await peekInbox(ctx, who)) {
           if (shown.has(m.key)) continue;
