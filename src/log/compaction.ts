@@ -10,6 +10,17 @@ const LOCK = 'clean.lock';
 /** The areas whose files `clean` moves into a staging folder before packing them into a segment. */
 type Packed = 'sessions' | 'archive' | 'settled';
 
+/** `area/<name>/<file>`, to be staged as `as`. */
+export interface StageMove {
+  readonly area: Packed;
+  readonly name: string;
+  readonly file: string;
+  readonly as: string;
+}
+
+/** Files read or moved at once by `clean`: enough to keep the disk and the thread pool busy, bounded. */
+export const BATCH = 32;
+
 /**
  * The files of `clean`: its lock, the `snapshots/packing-*` staging folders a segment is built from, and
  * `quarantine/`, where a corrupt or misplaced file is moved aside (never deleted).
@@ -83,8 +94,49 @@ export class CompactionFiles {
     await fs.rename(from, path.join(staging, as));
   }
 
-  removeStaging(staging: string): Promise<void> {
-    return fs.rm(staging, { recursive: true, force: true });
+  /**
+   * Moves a batch of files into the staging folder. Each source folder and the staging folder are checked
+   * once for the batch, not once per file: clean moves every consumed message, and the batch follows its
+   * check at once (INV-CONFINED). Outcomes move only after every message of the batch has: a clean killed
+   * in between leaves a staged message whose outcome is still in `settled/`, which the next clean brings
+   * along (`completeStagedPairs`), never an outcome whose message is left behind.
+   */
+  async stageAll(staging: string, moves: readonly StageMove[]): Promise<void> {
+    if (moves.length === 0) return;
+    const dirs = new Set(moves.map((m) => this.paths.dir(m.area, m.name)));
+    for (const dir of dirs) await this.paths.checked(dir);
+    await this.paths.checked(staging);
+    await fs.mkdir(staging, { recursive: true });
+    const move = (m: StageMove) =>
+      fs.rename(this.paths.file(m.area, m.name, m.file), path.join(staging, m.as));
+    await Promise.all(moves.filter((m) => m.area !== 'settled').map(move));
+    await Promise.all(moves.filter((m) => m.area === 'settled').map(move));
+  }
+
+  /**
+   * Removes a staging folder. Its files go a batch at a time as the folder is read: `fs.rm` would start one
+   * unlink per file at once, and 100,000 pending calls hold hundreds of MiB; a whole listing, tens.
+   */
+  async removeStaging(staging: string): Promise<void> {
+    const dir = await this.paths.checked(staging);
+    const unlinkAll = (names: string[]) =>
+      Promise.all(names.map((n) => fs.unlink(path.join(dir, n)).catch(() => undefined)));
+    let batch: string[] = [];
+    try {
+      // Removing entries already read does not disturb the rest of the listing (readdir(3)).
+      for await (const entry of await fs.opendir(dir, { bufferSize: BATCH })) {
+        batch.push(entry.name);
+        if (batch.length === BATCH) {
+          await unlinkAll(batch);
+          batch = [];
+        }
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    await unlinkAll(batch);
+    // What unlink could not take (a folder planted there) goes with the folder itself.
+    await fs.rm(dir, { recursive: true, force: true });
   }
 
   /** An entry of `area/<name>/` as it was listed, even one whose name the relay would not write. */
@@ -93,8 +145,17 @@ export class CompactionFiles {
   }
 
   async readEntry(area: 'inbox' | 'archive', name: string, file: string): Promise<ReadResult> {
+    return (await this.readEntries(area, name, [file]))[0] as ReadResult;
+  }
+
+  /** Reads a batch of entries of one folder at once, the folder checked once for the batch. */
+  async readEntries(
+    area: 'inbox' | 'archive',
+    name: string,
+    files: readonly string[],
+  ): Promise<ReadResult[]> {
     await this.paths.checked(this.paths.dir(area, name));
-    return readEventFile(this.entry(area, name, file));
+    return Promise.all(files.map((file) => readEventFile(this.entry(area, name, file))));
   }
 
   /**

@@ -107,9 +107,11 @@ export async function readRegular(file: string, maxBytes = MAX_EVENT_BYTES): Pro
     const buf = Buffer.alloc(st.size + 1);
     let n = 0;
     while (n < buf.length) {
-      const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
-      if (bytesRead === 0) break;
+      const want = buf.length - n;
+      const { bytesRead } = await handle.read(buf, n, want, n);
       n += bytesRead;
+      // A regular file reads short only at its end: one read per event, not a second that returns 0.
+      if (bytesRead < want) break;
     }
     if (n > maxBytes) return { ok: false, missing: false, reason: `grew past ${maxBytes} bytes while read` };
     return { ok: true, text: buf.subarray(0, n).toString('utf8') };

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { fsError, isRelayError } from '../errors.js';
 import { type CreateResult, createEventFile } from './append.js';
 import type { RelayEvent, SentEvent, SettledEvent } from './events.js';
@@ -65,10 +66,20 @@ export class InboxFiles {
   }
 
   async readSettled(to: string, key: string): Promise<SettledEvent | undefined> {
-    const read = await this.problems.read(this.paths.file('settled', to, `${key}.json`));
-    if (!read.ok) return undefined;
-    const e = read.event;
-    return e.kind === 'consumed' || e.kind === 'expired' ? e : undefined;
+    return (await this.readSettledAll(to, [key]))[0];
+  }
+
+  /** The outcomes of a batch of one inbox's messages, read at once; `settled/<to>/` is checked once. */
+  async readSettledAll(to: string, keys: readonly string[]): Promise<(SettledEvent | undefined)[]> {
+    const reads = await this.problems.readAll(
+      this.paths.dir('settled', to),
+      keys.map((key) => path.basename(this.paths.file('settled', to, `${key}.json`))),
+    );
+    return reads.map((read) => {
+      if (!read.ok) return undefined;
+      const e = read.event;
+      return e.kind === 'consumed' || e.kind === 'expired' ? e : undefined;
+    });
   }
 
   /** Moves a settled message out of the inbox. Idempotent: another process may have moved it already. */

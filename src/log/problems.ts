@@ -42,13 +42,22 @@ export class Problems {
 
   /** Reads one event file of the store; one in a folder reached through a symbolic link is refused unread. */
   async read(file: string): Promise<ReadResult> {
+    return (await this.readAll(path.dirname(file), [path.basename(file)]))[0] as ReadResult;
+  }
+
+  /** Reads event files of one folder at once, the folder checked once for them all. */
+  async readAll(dir: string, names: readonly string[]): Promise<ReadResult[]> {
     try {
-      await refuseLinks(this.root, path.dirname(file));
+      await refuseLinks(this.root, dir);
     } catch (e) {
       if (!isRelayError(e)) throw e;
-      return { ok: false, missing: false, reason: 'is inside a symbolic link, never followed' };
+      return names.map(() => ({
+        ok: false,
+        missing: false,
+        reason: 'is inside a symbolic link, never followed',
+      }));
     }
-    return readEventFile(file);
+    return Promise.all(names.map((name) => readEventFile(path.join(dir, name))));
   }
 
   /** The message keys of a folder of `<key>.json` files; any other name is reported and skipped. */

@@ -107,11 +107,11 @@ export class SegmentWriter {
     return new SegmentWriter(paths, await fs.open(file, 'w'), file);
   }
 
-  /** Adds one line; written out in chunks of about 256 KB, so memory stays flat. */
+  /** Adds one line; written out in chunks of about 32 KB, so lines are gone before they reach the old heap. */
   async add(line: string): Promise<void> {
     this.buffered.push(line);
     this.bytes += line.length + 1;
-    if (this.bytes >= 256 * 1024) await this.flush();
+    if (this.bytes >= 32 * 1024) await this.flush();
   }
 
   private flush(): Promise<void> {

@@ -142,6 +142,10 @@ export class Store {
     return this.inbox.readSettled(to, key);
   }
 
+  readSettledAll(to: string, keys: readonly string[]): Promise<(SettledEvent | undefined)[]> {
+    return this.inbox.readSettledAll(to, keys);
+  }
+
   archive(to: string, key: string): Promise<void> {
     return this.inbox.archive(to, key);
   }

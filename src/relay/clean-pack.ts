@@ -1,9 +1,15 @@
 import { formatStamp } from '../log/clock.js';
+import type { StageMove } from '../log/compaction.js';
 import { HANDED_PATHS, type RelayEvent } from '../log/events.js';
 import type { SegmentWriter, Snapshot } from '../log/snapshot.js';
 import type { RelayContext } from './context.js';
 
 type Totals = Snapshot['totals'];
+
+/** A file to pack, and its event when it could be read (a line of the segment). */
+export interface PackItem extends StageMove {
+  readonly event?: RelayEvent | undefined;
+}
 
 /** Adds an outcome (or a message put back) to its inbox's counts in the snapshot. */
 export function count(totals: Totals, event: RelayEvent): void {
@@ -41,20 +47,20 @@ export class Pack {
   }
 
   /** Writes the event's line (when the file could be read), then moves the file into the staging folder. */
-  async add(
-    area: 'sessions' | 'archive' | 'settled',
-    name: string,
-    file: string,
-    as: string,
-    event?: RelayEvent,
-  ) {
+  add(area: PackItem['area'], name: string, file: string, as: string, event?: RelayEvent): Promise<void> {
+    return this.addAll([{ area, name, file, as, event }]);
+  }
+
+  /** `add` for a batch: every line first, then the files move together. */
+  async addAll(items: readonly PackItem[]): Promise<void> {
     this.writer ??= this.ctx.store.openSegment(this.staging);
     const writer = await this.writer;
-    if (event) {
+    for (const { event } of items) {
+      if (!event) continue;
       await writer.add(JSON.stringify(event));
       count(this.totals, event);
     }
-    await this.ctx.store.compaction.stage(this.staging, area, name, file, as);
+    await this.ctx.store.compaction.stageAll(this.staging, items);
   }
 
   /** Seals the segment, lists it in the snapshot, removes the staging folder; undefined when nothing was staged. */

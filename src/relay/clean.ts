@@ -1,13 +1,12 @@
 import { fsError, RelayError } from '../errors.js';
 import { formatStamp, parseStamp } from '../log/clock.js';
-import { KEY_PATTERN } from '../log/events.js';
 import type { Snapshot } from '../log/snapshot.js';
 import { SESSION_FILE } from '../log/store.js';
 import { TEMP_AGE_MS } from '../log/temp.js';
 import { RATE_WINDOW_MS } from '../projections/limits.js';
 import { staleInstances } from '../projections/sessions.js';
-import { decideTake, initialTaken, UNLIMITED } from '../projections/take.js';
 import { count, Pack, segmentOf } from './clean-pack.js';
+import { stageArchive, sweepInboxes } from './clean-sweep.js';
 import { livenessView, type RelayContext } from './context.js';
 import { readSessions } from './live-sessions.js';
 import { leave } from './membership.js';
@@ -24,47 +23,6 @@ export interface CleanReport {
   readonly tempRemoved: number;
   readonly quarantined: string[];
   readonly segment?: string;
-}
-
-/** Settles what a poll would have settled: expired messages, and settled ones a crash left in the inbox. */
-async function sweepInboxes(
-  ctx: RelayContext,
-  quarantined: string[],
-): Promise<{ expired: number; archived: number }> {
-  let expired = 0;
-  let archived = 0;
-  const now = Math.floor(ctx.clock.wall());
-  for (const to of await ctx.store.namesIn('inbox')) {
-    for (const file of await ctx.store.filesIn('inbox', to)) {
-      const key = file.replace(/\.json$/, '');
-      const quarantine = async () =>
-        quarantined.push(await ctx.store.quarantine(ctx.store.compaction.entry('inbox', to, file)));
-      if (!file.endsWith('.json') || !KEY_PATTERN.test(key)) {
-        await quarantine();
-        continue;
-      }
-      if (await ctx.store.readSettled(to, key)) {
-        await ctx.store.archive(to, key);
-        archived++;
-        continue;
-      }
-      const read = await ctx.store.compaction.readEntry('inbox', to, file);
-      if (!read.ok) {
-        if (!read.missing && !read.reason.includes('format version')) await quarantine();
-        continue;
-      }
-      if (read.event.kind !== 'sent' || read.event.key !== key || read.event.to !== to) {
-        // A misplaced event: readers skip it forever, so it is moved aside like a corrupt one.
-        await quarantine();
-        continue;
-      }
-      // Clean takes nothing for itself: a message a poll would consume stays for its recipient.
-      if (decideTake(read.event, now, initialTaken(), UNLIMITED) === 'expire') {
-        if (await ctx.store.expire(to, key, now)) expired++;
-      }
-    }
-  }
-  return { expired, archived };
 }
 
 /** Marks dead sessions as left, then moves the files of every instance that has left into the pack. */
@@ -100,35 +58,6 @@ async function sweepSessions(ctx: RelayContext, pack: Pack): Promise<{ stale: nu
     }
   }
   return { stale: stale.length, dropped };
-}
-
-/** Archived files read at once: the reads overlap, the segment still takes them in delivery order. */
-const READ_AHEAD = 8;
-
-/** Moves archived messages and their outcomes into the pack, each file read once. */
-async function stageArchive(ctx: RelayContext, pack: Pack): Promise<number> {
-  let packed = 0;
-  for (const to of await ctx.store.namesIn('archive')) {
-    const files = (await ctx.store.filesIn('archive', to)).filter((f) =>
-      KEY_PATTERN.test(f.replace(/\.json$/, '')),
-    );
-    for (let i = 0; i < files.length; i += READ_AHEAD) {
-      const batch = await Promise.all(
-        files.slice(i, i + READ_AHEAD).map(async (file) => {
-          const settled = await ctx.store.readSettled(to, file.replace(/\.json$/, ''));
-          const read = settled ? await ctx.store.compaction.readEntry('archive', to, file) : undefined;
-          return { file, settled, event: read?.ok ? read.event : undefined };
-        }),
-      );
-      for (const { file, settled, event } of batch) {
-        if (!settled) continue;
-        await pack.add('archive', to, file, `archive-${to}-${file}`, event);
-        await pack.add('settled', to, file, `settled-${to}-${file}`, settled);
-        packed++;
-      }
-    }
-  }
-  return packed;
 }
 
 /**
