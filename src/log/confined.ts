@@ -5,7 +5,16 @@
  * and only regular files of a bounded size are read, opened so that a FIFO cannot block. Loads no schema:
  * the hook's fast path uses it too.
  */
-import { constants, promises as fs, realpathSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  type Stats,
+} from 'node:fs';
 import path from 'node:path';
 import { RelayError } from '../errors.js';
 
@@ -54,7 +63,7 @@ export async function refuseLinks(root: string, p: string): Promise<void> {
     at = path.join(at, part);
     let st: Stats;
     try {
-      st = await fs.lstat(at);
+      st = lstatSync(at);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -83,9 +92,14 @@ export function kindOf(st: Stats): string {
  * waiting on a FIFO; anything else is refused with the reason, unread.
  */
 export async function readRegular(file: string, maxBytes = MAX_EVENT_BYTES): Promise<RegularRead> {
-  let handle: fs.FileHandle;
+  return readRegularSync(file, maxBytes);
+}
+
+/** `readRegular` without the thread pool: an event file is a page or two in the cache. */
+export function readRegularSync(file: string, maxBytes = MAX_EVENT_BYTES): RegularRead {
+  let fd: number;
   try {
-    handle = await fs.open(file, READ_FLAGS);
+    fd = openSync(file, READ_FLAGS);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') return { ok: false, missing: false, reason: 'is a symbolic link, never followed' };
@@ -94,7 +108,7 @@ export async function readRegular(file: string, maxBytes = MAX_EVENT_BYTES): Pro
     return { ok: false, missing: code === 'ENOENT', reason: `cannot be read (${code ?? String(e)})` };
   }
   try {
-    const st = await handle.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) return { ok: false, missing: false, reason: `is ${kindOf(st)}, not a regular file` };
     if (st.size > maxBytes) {
       return {
@@ -108,7 +122,7 @@ export async function readRegular(file: string, maxBytes = MAX_EVENT_BYTES): Pro
     let n = 0;
     while (n < buf.length) {
       const want = buf.length - n;
-      const { bytesRead } = await handle.read(buf, n, want, n);
+      const bytesRead = readSync(fd, buf, n, want, n);
       n += bytesRead;
       // A regular file reads short only at its end: one read per event, not a second that returns 0.
       if (bytesRead < want) break;
@@ -116,6 +130,6 @@ export async function readRegular(file: string, maxBytes = MAX_EVENT_BYTES): Pro
     if (n > maxBytes) return { ok: false, missing: false, reason: `grew past ${maxBytes} bytes while read` };
     return { ok: true, text: buf.subarray(0, n).toString('utf8') };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { readRegular } from './confined.js';
 import { EventSchema, FORMAT_VERSION, type RelayEvent } from './events.js';
 
@@ -43,10 +43,13 @@ export function parseEvent(text: string): ReadResult {
   return { ok: true, event: parsed.data };
 }
 
-/** Directory entries, sorted; an absent directory is empty. */
+/**
+ * Directory entries, sorted; an absent directory is empty. Listed synchronously: an inbox or a session's
+ * folder holds a handful of names, and the thread pool's round trip costs more than the call.
+ */
 export async function listNames(dir: string): Promise<string[]> {
   try {
-    const names = await fs.readdir(dir);
+    const names = readdirSync(dir);
     return names.sort();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];

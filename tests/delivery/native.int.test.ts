@@ -107,10 +107,15 @@ describe('native push into Claude Code’s messaging socket', () => {
     const byPoll: string[] = [];
     const byHook: string[] = [];
     let sending = true;
+    // A racer in another process never holds this one's event loop: these yield a turn on every pass, as
+    // an empty inbox is read without waiting on the thread pool.
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
     const racers = [
       (async () => {
-        while (sending || (await rival.store.inboxKeys('api')).length > 0)
+        while (sending || (await rival.store.inboxKeys('api')).length > 0) {
           byPoll.push(...(await pollInbox(rival, { via: 'poll' })).messages.map((m) => m.key));
+          await turn();
+        }
       })(),
       (async () => {
         while (sending || (await rival.store.inboxKeys('api')).length > 0) {
@@ -119,6 +124,7 @@ describe('native push into Claude Code’s messaging socket', () => {
             byHook.push(...d.take.messages.map((m) => m.key));
             await d.take.commit();
           }
+          await turn();
         }
       })(),
     ];
