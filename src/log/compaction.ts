@@ -18,7 +18,7 @@ export interface StageMove {
   readonly as: string;
 }
 
-/** Files read or moved at once by `clean`: enough to keep the disk and the thread pool busy, bounded. */
+/** Files `clean` reads or moves per batch: a folder is checked once for them, and their moves overlap. */
 export const BATCH = 32;
 
 /**

@@ -92,11 +92,7 @@ export function kindOf(st: Stats): string {
  * waiting on a FIFO; anything else is refused with the reason, unread.
  */
 export async function readRegular(file: string, maxBytes = MAX_EVENT_BYTES): Promise<RegularRead> {
-  return readRegularSync(file, maxBytes);
-}
-
-/** `readRegular` without the thread pool: an event file is a page or two in the cache. */
-export function readRegularSync(file: string, maxBytes = MAX_EVENT_BYTES): RegularRead {
+  // Synchronous calls: an event file is a page or two in the cache, read faster than a thread-pool trip.
   let fd: number;
   try {
     fd = openSync(file, READ_FLAGS);

@@ -5,8 +5,8 @@ import type { Pack, PackItem } from './clean-pack.js';
 import type { RelayContext } from './context.js';
 
 /**
- * The two passes of `clean` that touch every message file, a batch of files at a time: the reads and moves
- * of a batch overlap, so clean's time is the disk's, not the sum of its calls' latencies.
+ * The two passes of `clean` that touch every message file, a batch of files at a time: each folder is
+ * checked once per batch, and the moves of a batch overlap (reads are synchronous, `src/log/confined.ts`).
  */
 
 const keyOf = (file: string) => file.replace(/\.json$/, '');
