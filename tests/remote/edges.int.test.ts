@@ -7,7 +7,7 @@ import { KeyRing, type KeyStore } from '../../src/remote/keys.js';
 import { PollAnswerSchema } from '../../src/remote/protocol.js';
 import { RelayServer } from '../../src/remote/server.js';
 import { defer, tempDir } from '../support/cleanup.js';
-import { NATS_URL, uniquePrefix } from '../support/remote.js';
+import { droppedPrefix, NATS_URL } from '../support/remote.js';
 import { waitFor } from '../support/wait.js';
 import { message } from './contract.js';
 
@@ -37,12 +37,9 @@ async function listen(
 }
 
 async function nats(): Promise<[NatsBackend, NatsBackend]> {
-  const options = { url: NATS_URL, prefix: uniquePrefix(), liveWindowMs: 120_000, leaseMs: 30_000 };
+  const options = { url: NATS_URL, prefix: droppedPrefix(), liveWindowMs: 120_000, leaseMs: 30_000 };
   const a = await NatsBackend.open(options);
   const b = await NatsBackend.open(options);
-  defer(async () => {
-    await a.destroy();
-  });
   return [a, b];
 }
 

@@ -11,7 +11,7 @@ import { KeyRing } from '../../src/remote/keys.js';
 import { type LeasedMessage, PollAnswerSchema } from '../../src/remote/protocol.js';
 import { RelayServer } from '../../src/remote/server.js';
 import { defer, tempDir } from '../support/cleanup.js';
-import { NATS_URL, uniquePrefix } from '../support/remote.js';
+import { droppedPrefix, NATS_URL } from '../support/remote.js';
 import { message } from './contract.js';
 
 /**
@@ -24,9 +24,7 @@ async function relayOn(kind: 'embedded' | 'nats', data: string): Promise<RelaySe
   let backend: Backend;
   if (kind === 'embedded') backend = new EmbeddedBackend(data, options);
   else {
-    const nats = await NatsBackend.open({ ...options, url: NATS_URL, prefix: uniquePrefix() });
-    defer(() => nats.destroy());
-    backend = nats;
+    backend = await NatsBackend.open({ ...options, url: NATS_URL, prefix: droppedPrefix() });
   }
   const relay = await RelayServer.listen(
     { backend, keys: KeyRing.inDataDir(data), version: 'test', rateLimit: 10_000 },

@@ -1,27 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { NatsBackend } from '../../src/remote/backends/nats.js';
-import { defer, tempDir } from '../support/cleanup.js';
+import { tempDir } from '../support/cleanup.js';
 import {
   addKey,
-  NATS_URL,
+  droppedPrefix,
   PrivateNats,
   pollLines,
   type RelayProc,
   serveAs,
   startRelay,
-  uniquePrefix,
 } from '../support/remote.js';
 import { waitFor } from '../support/wait.js';
 
 /** Several relay servers on one NATS JetStream, as real processes: they must behave as one relay. */
-
-function dropAfter(url: string, prefix: string): void {
-  defer(async () => {
-    const b = await NatsBackend.open({ url, prefix, liveWindowMs: 120_000, leaseMs: 30_000 });
-    await b.destroy();
-    await b.close();
-  });
-}
 
 async function api(relay: RelayProc, key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${relay.url}${path}`, {
@@ -55,8 +45,7 @@ function wireMessage() {
 describe('relay servers on NATS', () => {
   it('INV-REMOTE-ONCE / INV-REMOTE-PRESENCE: concurrent polls of one inbox through two relay servers on one NATS get each message once', async () => {
     const data = await tempDir();
-    const prefix = uniquePrefix();
-    dropAfter(NATS_URL, prefix);
+    const prefix = droppedPrefix();
     const laptopKey = await addKey(data, 'laptop');
     const serverKey = await addKey(data, 'server-2');
     const [a, b] = await Promise.all([

@@ -1,6 +1,7 @@
 import net from 'node:net';
+import { NatsBackend } from '../../src/remote/backends/nats.js';
 import { KeyRing } from '../../src/remote/keys.js';
-import { tempDir } from './cleanup.js';
+import { defer, tempDir } from './cleanup.js';
 import { CLI } from './paths.js';
 import { type Child, type ServeOptions, serve, spawnChild } from './processes.js';
 import type { Served } from './stdio.js';
@@ -26,6 +27,21 @@ export async function freePort(): Promise<number> {
 /** A NATS stream and bucket prefix no other test run uses. */
 export function uniquePrefix(): string {
   return `T${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`.toUpperCase();
+}
+
+/**
+ * A unique prefix whose stream and buckets are deleted after the test, through a connection of their own:
+ * the backends the test opened may be closed by then (a relay closes its backend), and a delete through a
+ * closed connection fails without a word.
+ */
+export function droppedPrefix(url = NATS_URL): string {
+  const prefix = uniquePrefix();
+  defer(async () => {
+    const b = await NatsBackend.open({ url, prefix, liveWindowMs: 120_000, leaseMs: 30_000 });
+    await b.destroy();
+    await b.close();
+  });
+  return prefix;
 }
 
 export interface RelayProc {
