@@ -86,12 +86,7 @@ export class CompactionFiles {
     as: string,
     ifPresent = false,
   ): Promise<void> {
-    const from = this.paths.file(area, name, file);
-    await this.paths.checked(path.dirname(from));
-    await this.paths.checked(staging);
-    if (ifPresent && !(await fs.stat(from).catch(() => undefined))) return;
-    await fs.mkdir(staging, { recursive: true });
-    await fs.rename(from, path.join(staging, as));
+    return this.stageAll(staging, [{ area, name, file, as }], ifPresent);
   }
 
   /**
@@ -101,14 +96,17 @@ export class CompactionFiles {
    * in between leaves a staged message whose outcome is still in `settled/`, which the next clean brings
    * along (`completeStagedPairs`), never an outcome whose message is left behind.
    */
-  async stageAll(staging: string, moves: readonly StageMove[]): Promise<void> {
+  async stageAll(staging: string, moves: readonly StageMove[], ifPresent = false): Promise<void> {
     if (moves.length === 0) return;
     const dirs = new Set(moves.map((m) => this.paths.dir(m.area, m.name)));
     for (const dir of dirs) await this.paths.checked(dir);
     await this.paths.checked(staging);
     await fs.mkdir(staging, { recursive: true });
+    // The staging folder exists by now: ENOENT means the file itself is gone.
     const move = (m: StageMove) =>
-      fs.rename(this.paths.file(m.area, m.name, m.file), path.join(staging, m.as));
+      fs.rename(this.paths.file(m.area, m.name, m.file), path.join(staging, m.as)).catch((e) => {
+        if (!ifPresent || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      });
     await Promise.all(moves.filter((m) => m.area !== 'settled').map(move));
     await Promise.all(moves.filter((m) => m.area === 'settled').map(move));
   }
